@@ -1,0 +1,7 @@
+"""``python -m cosim`` runs the command line."""
+
+import sys
+
+from cosim.cli import main
+
+sys.exit(main())

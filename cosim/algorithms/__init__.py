@@ -1,0 +1,1 @@
+"""cosim.algorithms layer (see DESIGN.md)."""

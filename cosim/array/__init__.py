@@ -1,0 +1,1 @@
+"""cosim.array layer (see DESIGN.md)."""

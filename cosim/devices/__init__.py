@@ -1,0 +1,1 @@
+"""cosim.devices layer (see DESIGN.md)."""

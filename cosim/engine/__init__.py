@@ -1,0 +1,1 @@
+"""cosim.engine layer (see DESIGN.md)."""

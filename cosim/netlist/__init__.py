@@ -1,0 +1,1 @@
+"""cosim.netlist layer (see DESIGN.md)."""

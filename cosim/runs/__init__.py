@@ -1,0 +1,1 @@
+"""cosim.runs layer (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""cosim.runs.experiments layer (see DESIGN.md)."""

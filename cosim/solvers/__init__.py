@@ -1,0 +1,1 @@
+"""cosim.solvers layer (see DESIGN.md)."""
