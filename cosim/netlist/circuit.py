@@ -118,6 +118,34 @@ class Circuit:
         """Indices of many nodes (created if new), as an int array."""
         return np.fromiter((self.node(n) for n in names), dtype=np.int64)
 
+    def add_nodes(self, names: Sequence[str]) -> np.ndarray:
+        """Indices of many nodes, creating new ones in bulk (fast path).
+
+        Same result as :meth:`nodes`, but when every name is new, distinct and
+        not a ground alias the nodes are appended in one step (a generator
+        creating ~10^6 crossbar nodes relies on this).
+
+        Parameters
+        ----------
+        names : sequence of str
+
+        Returns
+        -------
+        ndarray of int64, shape (len(names),)
+        """
+        keys = [str(n).strip().lower() for n in names]
+        start = len(self.node_names)
+        if (
+            self._node_index.keys().isdisjoint(keys)
+            and len(set(keys)) == len(keys)
+            and _GROUND_ALIASES.isdisjoint(keys)
+            and "" not in keys
+        ):
+            self._node_index.update(zip(keys, range(start, start + len(keys))))
+            self.node_names.extend(keys)
+            return np.arange(start, start + len(keys), dtype=np.int64)
+        return self.nodes(keys)
+
     def index_of(self, name: str) -> int:
         """Index of an existing node; ``CircuitError`` naming it if absent."""
         key = str(name).strip().lower()

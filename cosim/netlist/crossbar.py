@@ -47,15 +47,15 @@ def _as_array(name: str, value, shape: tuple[int, ...], *, allow_zero: bool, all
             f"{name} has shape {np.shape(value)}; expected a scalar or shape {shape}"
         ) from None
     if np.isnan(arr).any():
-        raise CrossbarSpecError(f"{name} contains NaN at index {tuple(np.argwhere(np.isnan(arr))[0])}")
+        raise CrossbarSpecError(f"{name} contains NaN at index {tuple(int(k) for k in np.argwhere(np.isnan(arr))[0])}")
     if (arr < 0).any():
-        idx = tuple(np.argwhere(arr < 0)[0])
+        idx = tuple(int(k) for k in np.argwhere(arr < 0)[0])
         raise CrossbarSpecError(f"{name} must be >= 0 ohm, got {arr[idx]!r} at index {idx}")
     if not allow_zero and (arr == 0).any():
-        idx = tuple(np.argwhere(arr == 0)[0])
+        idx = tuple(int(k) for k in np.argwhere(arr == 0)[0])
         raise CrossbarSpecError(f"{name} must be > 0 ohm, got 0 at index {idx}")
     if not allow_inf and np.isinf(arr).any():
-        idx = tuple(np.argwhere(np.isinf(arr))[0])
+        idx = tuple(int(k) for k in np.argwhere(np.isinf(arr))[0])
         raise CrossbarSpecError(f"{name} must be finite, got inf at index {idx}")
     return arr
 
