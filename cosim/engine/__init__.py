@@ -1,1 +1,7 @@
-"""cosim.engine layer (see DESIGN.md)."""
+"""cosim.engine layer (see DESIGN.md): the discrete-event time line and its trace."""
+
+from cosim.engine.events import Composite, EngineError, Idle, Pulse, Read, Write
+from cosim.engine.timeline import Timeline
+from cosim.engine.trace import Trace
+
+__all__ = ["Composite", "EngineError", "Idle", "Pulse", "Read", "Timeline", "Trace", "Write"]
