@@ -70,6 +70,10 @@ TEST_SET: tuple[tuple[str, tuple[int, int]], ...] = (
 CURVE_FILE = Path(__file__).resolve().parents[2] / "models" / "data" / "conductance_vs_pulse_4x4.csv"
 
 
+UPDATE_RULES = ("forward", "bidirectional")
+DELTA_RULES = ("reference", "hinge")
+
+
 class ManhattanConfigError(ValueError):
     """A Manhattan-perceptron setting is invalid; the message names the key and the value."""
 
@@ -169,6 +173,19 @@ class ReferenceSettings:
         At most this many batch updates (50).
     v_in_v : float
         Input voltage magnitude, volt (0.1): bit 1 -> +v, bit 0 -> -v.
+    update_rule : {"forward", "bidirectional"}
+        ``"forward"`` (the authors' rule): sign > 0 pulses G+ one step
+        forward, sign < 0 pulses G- one step forward. ``"bidirectional"``
+        (not in the reference): sign > 0 moves G+ one step forward *and* G-
+        one step back along the curve (sign < 0 the other way round), as a
+        device with a depressing pulse polarity allows. Indices stay within
+        the curve (clamped at 0 and at its last point).
+    delta_rule : {"reference", "hinge"}
+        ``"reference"`` (the authors'): ``delta = (t - f) f'`` for every
+        output, which also pulls outputs that are already beyond the target
+        back toward it, so batch updates oscillate. ``"hinge"`` (not in the
+        reference): outputs already strictly beyond their target contribute
+        nothing.
     """
 
     beta_per_a: float = 6e6
@@ -176,6 +193,8 @@ class ReferenceSettings:
     k_scale: float = 10.0
     max_updates: int = 50
     v_in_v: float = 0.1
+    update_rule: str = "forward"
+    delta_rule: str = "reference"
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.beta_per_a) and self.beta_per_a > 0):
@@ -188,6 +207,10 @@ class ReferenceSettings:
             raise ManhattanConfigError(f"max_updates must be an integer >= 1, got {self.max_updates!r}")
         if not (np.isfinite(self.v_in_v) and self.v_in_v > 0):
             raise ManhattanConfigError(f"v_in_v must be > 0 volt, got {self.v_in_v!r}")
+        if self.update_rule not in UPDATE_RULES:
+            raise ManhattanConfigError(f"update_rule must be one of {UPDATE_RULES}, got {self.update_rule!r}")
+        if self.delta_rule not in DELTA_RULES:
+            raise ManhattanConfigError(f"delta_rule must be one of {DELTA_RULES}, got {self.delta_rule!r}")
 
 
 @dataclass
@@ -247,6 +270,20 @@ def total_error(activation: np.ndarray, labels: np.ndarray, target: float) -> np
     return err.sum(axis=(-2, -1))
 
 
+def output_deltas(
+    activation: np.ndarray, current_a: np.ndarray, labels: np.ndarray, target: float, beta_per_a: float, rule: str
+) -> np.ndarray:
+    """``delta = (t - f) * beta / cosh(beta I)^2`` with ``t = +-target``; shapes (..., P, N).
+
+    With ``rule="hinge"`` the outputs already strictly beyond their target get 0.
+    """
+    t = np.where(labels == 1, target, -target)
+    err = t - activation
+    if rule == "hinge":
+        err = np.where(np.where(labels == 1, activation > target, activation < -target), 0.0, err)
+    return err * beta_per_a / np.cosh(beta_per_a * current_a) ** 2
+
+
 def all_in_band(activation: np.ndarray, labels: np.ndarray, target: float) -> np.ndarray:
     """True where every output is strictly beyond its target: (..., P, N) -> (...)."""
     ok = np.where(labels == 1, activation > target, activation < -target)
@@ -289,7 +326,7 @@ def train_reference(
     st = settings or ReferenceSettings()
     seeds = np.atleast_1d(np.asarray(seeds, dtype=np.int64))
     curve = load_curve_s() if curve_s is None else np.asarray(curve_s, dtype=float)
-    if curve.ndim != 1 or curve.size <= st.max_updates:
+    if curve.ndim != 1 or (st.update_rule == "forward" and curve.size <= st.max_updates):
         raise ManhattanConfigError(
             f"curve_s has {curve.size} points; max_updates={st.max_updates} needs at least {st.max_updates + 1}"
         )
@@ -302,7 +339,6 @@ def train_reference(
 
     bits, labels = patterns_to_arrays(TRAIN_SET)
     v = input_voltages_v(bits, st.v_in_v)  # (P, 4)
-    t = np.where(labels == 1, st.target, -st.target)  # (P, 2)
     n_pat = v.shape[0]
 
     index = np.zeros((n_seeds, U + 1, 4, 4), dtype=np.int64)
@@ -333,12 +369,16 @@ def train_reference(
             cur_hist[:, u + 1 :], act_hist[:, u + 1 :] = cur[:, None], act[:, None]
             err_hist[:, u + 1 :] = err_hist[:, u][:, None]
             break
-        delta = (t - act) * st.beta_per_a / np.cosh(st.beta_per_a * cur) ** 2  # (S, P, 2)
+        delta = output_deltas(act, cur, labels, st.target, st.beta_per_a, st.delta_rule)  # (S, P, 2)
         sgn = np.sign(np.einsum("pj,spi->sji", v, delta)).astype(np.int8)  # (S, 4 inputs, 2 neurons)
         sgn[~active] = 0
         sign_hist[:, u] = sgn
         m[:, :, 0::2] += sgn > 0
         m[:, :, 1::2] += sgn < 0
+        if st.update_rule == "bidirectional":
+            m[:, :, 0::2] -= sgn < 0
+            m[:, :, 1::2] -= sgn > 0
+        np.clip(m, 0, curve.size - 1, out=m)
 
     test_bits, test_labels = patterns_to_arrays(TEST_SET)
     g_final = g_hist[:, -1]
