@@ -378,7 +378,7 @@ class CrossbarArray:
             )
         if not np.isfinite(v).all():
             idx = tuple(int(k) for k in np.argwhere(~np.isfinite(v))[0])
-            raise ArrayError(f"v_in_v must be finite volts, got {v[idx]!r} at index {idx}")
+            raise ArrayError(f"v_in_v must be finite volts, got {float(v[idx])!r} at index {idx}")
         return v
 
     def _apply_noise(self, currents: np.ndarray) -> np.ndarray:
