@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from cosim.devices.base import DeviceError, DeviceModel
+from cosim.devices.measured import MeasuredCurve
 from cosim.devices.messaris import Messaris2017
 
 #: Registry name -> model class.
 MODELS: dict[str, type[DeviceModel]] = {
-    cls.name: cls for cls in (Messaris2017,)
+    cls.name: cls for cls in (Messaris2017, MeasuredCurve)
 }
 
 _CARD_KEYS = {"model", "description", "params", "sources", "references"}
