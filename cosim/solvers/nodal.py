@@ -1,0 +1,465 @@
+"""Built-in DC solver for any :class:`~cosim.netlist.circuit.Circuit`: modified
+nodal analysis (MNA) assembled as one scipy sparse matrix, Newton's method for
+the non-linear selectors.
+
+Formulation
+-----------
+Unknowns are the node voltages (ground eliminated) and the branch current of
+every voltage source. With ``D_k`` the signed incidence matrix of element
+kind ``k`` (one row per element, ``+1`` at its ``n_plus`` node and ``-1`` at
+its ``n_minus`` node) the system is::
+
+    [ D_r^T diag(1/R) D_r + D_s^T diag(g_s) D_s    D_v^T ] [ v ]   [ -D_i^T I - D_s^T i_eq ]
+    [ D_v                                            0    ] [ j ] = [ E                    ]
+
+(resistors ``r``, voltage sources ``v``, current sources ``i``, selectors
+``s`` with their Newton companion model: conductance ``g_s = dI/dV`` and
+equivalent current ``i_eq = I(V) - g_s V``). Every block is built from the
+element tables as a COO matrix from index arrays, with no Python loop over
+elements, and the matrix is factorised once per linear system with
+:func:`scipy.sparse.linalg.splu`.
+
+* Resistors of 0 ohm are exact shorts: their nodes are merged before the
+  assembly (never a tiny resistor). Resistors of ``inf`` ohm are open and
+  skipped. Voltage sources of 0 V (e.g. the generator's ``vshort_...``) stay
+  branches, so their current is reported like ngspice's ``v#branch``.
+* A node without a DC path to ground (through resistors, voltage sources,
+  shorts or selectors; current sources are not DC paths) makes the circuit
+  floating: :class:`FloatingCircuitError` names the nodes.
+* A loop of voltage sources (or a source shorted by 0-ohm resistors) makes the
+  matrix singular: :class:`~cosim.solvers.result.SolverError` names a source
+  in the loop. Any other singular factorisation is reported as such, never as
+  a scipy traceback.
+
+Newton's method for selectors
+-----------------------------
+A selector ``I = i_s sinh(V / v0)`` is linearised at a voltage ``V_k`` per
+iteration. Iteration 1 linearises at ``V = 0`` (the selector replaced by its
+small-signal conductance ``i_s / v0``), i.e. it is the linear solve the brief
+calls the start. After each solve the new selector voltages are *limited*
+before the next linearisation, in the spirit of SPICE's junction limiting
+(``pnjlim``): when a selector's voltage grows in magnitude by more than
+``2 v0``, the next linearisation point is the voltage at which the true
+``sinh`` carries the current that the linearised model predicted,
+``v0 * arcsinh((I(V_k) + g(V_k) (V_new - V_k)) / i_s)``, which turns an
+exponential overshoot into a logarithmic step (and ``|V / v0|`` is capped at
+700 so ``sinh`` can never overflow).
+
+Convergence is declared at iteration ``k >= 2`` when all of
+
+1. no selector voltage was limited in this iteration,
+2. every node voltage moved by at most ``vntol_v + reltol * |V|`` since the
+   previous iteration, and
+3. the Kirchhoff current-law residual at every node, evaluated with the true
+   ``sinh`` currents, is at most ``abstol_a + reltol * S`` where ``S`` is the
+   sum of the magnitudes of the element currents at that node,
+
+hold. Defaults: ``vntol_v = 1e-9`` V, ``reltol = 1e-9``, ``abstol_a = 1e-12`` A,
+``max_iter = 100``. Otherwise :class:`NewtonConvergenceError` reports the
+iteration count, the worst residual and its node. A circuit without selectors
+is one linear solve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import splu
+
+from cosim.netlist.circuit import Circuit
+from cosim.solvers.result import CircuitSolution, SolverError
+
+try:  # the netlist layer's error type, when present, so callers catch one class
+    from cosim.netlist.graph import FloatingNodeError as _FloatingBase
+except ImportError:  # pragma: no cover - until cosim.netlist.graph exists
+
+    class _FloatingBase(ValueError):
+        """A node has no DC path to ground."""
+
+
+__all__ = [
+    "solve_nodal",
+    "FloatingCircuitError",
+    "SingularCircuitError",
+    "NewtonConvergenceError",
+    "VNTOL_V",
+    "RELTOL",
+    "ABSTOL_A",
+    "MAX_ITER",
+]
+
+#: default absolute node-voltage tolerance of Newton's method, volt
+VNTOL_V = 1e-9
+#: default relative tolerance (voltages and KCL residuals)
+RELTOL = 1e-9
+#: default absolute KCL residual tolerance, ampere
+ABSTOL_A = 1e-12
+#: default iteration limit of Newton's method
+MAX_ITER = 100
+
+# sinh(710) overflows a float64; stay clear of it whatever a step proposes
+_MAX_ARG = 700.0
+# how far (in units of v0) a selector voltage may grow before it is limited
+_LIMIT_V0 = 2.0
+_MAX_NAMED = 10
+
+
+class FloatingCircuitError(_FloatingBase, SolverError):
+    """Nodes without a DC path to ground; ``nodes`` lists their names.
+
+    A ``ValueError`` (the netlist layer's ``FloatingNodeError`` when present)
+    and a :class:`~cosim.solvers.result.SolverError` at once.
+    """
+
+    def __init__(self, message: str, nodes: list[str] | None = None) -> None:
+        Exception.__init__(self, message)
+        self.nodes = list(nodes or [])
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class SingularCircuitError(SolverError):
+    """The MNA matrix is singular (e.g. a loop of voltage sources)."""
+
+
+class NewtonConvergenceError(SolverError):
+    """Newton's method did not converge within ``max_iter`` iterations."""
+
+
+def _name_list(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:_MAX_NAMED])
+    more = f" and {len(names) - _MAX_NAMED} more" if len(names) > _MAX_NAMED else ""
+    return shown + more
+
+
+@dataclass
+class _Kind:
+    """One element kind after node merging: terminals and values."""
+
+    a: np.ndarray
+    b: np.ndarray
+    names: list[str]
+
+
+def _incidence(a: np.ndarray, b: np.ndarray, n_cols: int) -> sp.csr_matrix:
+    """Signed incidence (elements x reduced unknowns); ground column dropped.
+
+    ``a``/``b`` are merged node indices with 0 = ground; column ``k`` of the
+    result is node ``k + 1``.
+    """
+    m = a.size
+    rows = np.concatenate([np.arange(m), np.arange(m)])
+    cols = np.concatenate([a, b]) - 1
+    vals = np.concatenate([np.ones(m), -np.ones(m)])
+    keep = cols >= 0
+    return sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=(m, n_cols))
+
+
+def _check_floating(circuit: Circuit) -> None:
+    """Raise :class:`FloatingCircuitError` when a node has no DC path to ground."""
+    n = circuit.num_nodes
+    ends_a, ends_b = [], []
+    for kind in ("resistor", "vsource", "selector"):
+        t = circuit.elements[kind]
+        if not len(t):
+            continue
+        keep = np.ones(len(t), dtype=bool)
+        if kind == "resistor":
+            keep = np.isfinite(t.params["value"])
+        ends_a.append(t.n_plus[keep])
+        ends_b.append(t.n_minus[keep])
+    a = np.concatenate(ends_a) if ends_a else np.zeros(0, dtype=np.int64)
+    b = np.concatenate(ends_b) if ends_b else np.zeros(0, dtype=np.int64)
+    graph = sp.coo_matrix((np.ones(a.size), (a, b)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    floating = np.flatnonzero(labels != labels[0])
+    if floating.size:
+        names = [circuit.node_names[k] for k in floating]
+        raise FloatingCircuitError(
+            f"circuit {circuit.title!r}: {len(names)} node(s) without a DC path to ground "
+            f"(through resistors, voltage sources or selectors): {_name_list(names)}",
+            names,
+        )
+
+
+def _merge_shorts(circuit: Circuit) -> tuple[np.ndarray, int]:
+    """Map every node to a merged index so that 0-ohm resistors vanish.
+
+    Returns ``(node_map, n_merged)`` with ``node_map[ground] == 0``.
+    """
+    n = circuit.num_nodes
+    r = circuit.elements["resistor"]
+    short = r.params["value"] == 0 if len(r) else np.zeros(0, dtype=bool)
+    if not short.any():
+        return np.arange(n), n
+    graph = sp.coo_matrix(
+        (np.ones(int(short.sum())), (r.n_plus[short], r.n_minus[short])), shape=(n, n)
+    )
+    n_comp, labels = connected_components(graph, directed=False)
+    # relabel so that ground's group is 0, the other groups keep their order
+    perm = np.arange(n_comp)
+    g = labels[0]
+    perm[g], perm[0] = 0, g
+    return perm[labels], n_comp
+
+
+def _find_source_loop(a: np.ndarray, b: np.ndarray, names: list[str]) -> str | None:
+    """Name of a voltage source closing a loop of sources, or None.
+
+    Only called when counting has shown a loop exists (error path), so a
+    plain union-find over the sources is fine here.
+    """
+    parent: dict[int, int] = {}
+
+    def root(x: int) -> int:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for k in range(a.size):
+        ra, rb = root(int(a[k])), root(int(b[k]))
+        if ra == rb:
+            return names[k]
+        parent[ra] = rb
+    return None
+
+
+class _MNA:
+    """The assembled linear part of a circuit's MNA system."""
+
+    def __init__(self, circuit: Circuit) -> None:
+        self.circuit = circuit
+        node_map, n_merged = _merge_shorts(circuit)
+        self.node_map = node_map
+        self.n_nodes = n_merged - 1  # unknown voltages (ground eliminated)
+        el = circuit.elements
+
+        r = el["resistor"]
+        r_val = r.params.get("value", np.zeros(0))
+        keep = np.isfinite(r_val) & (r_val > 0)
+        self.res = _Kind(node_map[r.n_plus[keep]], node_map[r.n_minus[keep]], [])
+        self.g_res = 1.0 / r_val[keep]
+
+        v = el["vsource"]
+        self.vs = _Kind(node_map[v.n_plus], node_map[v.n_minus], list(v.names))
+        self.e_vs = np.asarray(v.params.get("value", np.zeros(0)), dtype=float)
+
+        i = el["isource"]
+        self.cs = _Kind(node_map[i.n_plus], node_map[i.n_minus], list(i.names))
+        self.i_cs = np.asarray(i.params.get("value", np.zeros(0)), dtype=float)
+
+        s = el["selector"]
+        self.sel = _Kind(node_map[s.n_plus], node_map[s.n_minus], list(s.names))
+        self.i_s = np.asarray(s.params.get("i_s_a", np.zeros(0)), dtype=float)
+        self.v_0 = np.asarray(s.params.get("v_0_v", np.zeros(0)), dtype=float)
+
+        self._check_source_loops()
+
+        n, m = self.n_nodes, len(self.vs.names)
+        self.n_unknowns = n + m
+        self.D_r = _incidence(self.res.a, self.res.b, n)
+        self.D_v = _incidence(self.vs.a, self.vs.b, n)
+        self.D_i = _incidence(self.cs.a, self.cs.b, n)
+        self.D_s = _incidence(self.sel.a, self.sel.b, n)
+        g_block = (self.D_r.T @ sp.diags(self.g_res) @ self.D_r).tocsr()
+        self.A_lin = sp.bmat([[g_block, self.D_v.T], [self.D_v, None]], format="csc") if m else g_block.tocsc()
+        self.b_lin = np.concatenate([-(self.D_i.T @ self.i_cs), self.e_vs])
+
+    def _check_source_loops(self) -> None:
+        a, b = self.vs.a, self.vs.b
+        if not a.size:
+            return
+        n = self.n_nodes + 1
+        graph = sp.coo_matrix((np.ones(a.size), (a, b)), shape=(n, n))
+        n_comp, _ = connected_components(graph, directed=False)
+        # a forest over n nodes has at most n - n_comp edges; one more closes a loop
+        if a.size > n - n_comp or np.any(a == b):
+            name = _find_source_loop(a, b, self.vs.names)
+            raise SingularCircuitError(
+                f"circuit {self.circuit.title!r}: singular matrix: voltage source {name!r} closes a loop of "
+                "voltage sources (and/or 0-ohm resistors); its current is undetermined"
+            )
+
+    # -- solving ------------------------------------------------------------
+    def factor_solve(self, A: sp.csc_matrix, rhs: np.ndarray) -> np.ndarray:
+        if self.n_unknowns == 0:
+            return np.zeros(0)
+        try:
+            with np.errstate(all="ignore"):
+                x = splu(A.tocsc()).solve(rhs)
+        except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
+            raise SingularCircuitError(
+                f"circuit {self.circuit.title!r}: singular MNA matrix ({exc}); check for loops of voltage "
+                "sources or nodes held only by current sources"
+            ) from None
+        if not np.all(np.isfinite(x)):
+            raise SingularCircuitError(
+                f"circuit {self.circuit.title!r}: the MNA solve gave non-finite values (numerically singular matrix)"
+            )
+        return x
+
+    def full_voltages(self, x: np.ndarray) -> np.ndarray:
+        """Voltages of the merged nodes including ground (index 0)."""
+        return np.concatenate([[0.0], x[: self.n_nodes]])
+
+    def selector_iv(self, vd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        arg = np.clip(vd / self.v_0, -_MAX_ARG, _MAX_ARG)
+        return self.i_s * np.sinh(arg), (self.i_s / self.v_0) * np.cosh(arg)
+
+    def kcl_residual(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-node KCL residual and current scale (true selector currents)."""
+        n = self.n_nodes
+        v, j = x[:n], x[n:]
+        i_res = self.g_res * (self.D_r @ v)
+        i_sel, _ = self.selector_iv(self.D_s @ v)
+        resid = self.D_r.T @ i_res + self.D_v.T @ j + self.D_i.T @ self.i_cs + self.D_s.T @ i_sel
+        absd = lambda D: abs(D).T  # noqa: E731 - |incidence| sums magnitudes per node
+        scale = (
+            absd(self.D_r) @ np.abs(i_res)
+            + absd(self.D_v) @ np.abs(j)
+            + absd(self.D_i) @ np.abs(self.i_cs)
+            + absd(self.D_s) @ np.abs(i_sel)
+        )
+        return resid, scale
+
+    def node_name_of_unknown(self, k: int) -> str:
+        """A circuit node name for merged unknown ``k`` (first original node)."""
+        orig = np.flatnonzero(self.node_map == k + 1)
+        return self.circuit.node_names[int(orig[0])] if orig.size else f"#{k + 1}"
+
+
+def _limit(vd_new: np.ndarray, vd_old: np.ndarray, i_old: np.ndarray, g_old: np.ndarray,
+           i_s: np.ndarray, v_0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SPICE-style limiting of the next selector linearisation voltages.
+
+    Returns ``(v_next, limited_mask)``; see the module docstring.
+    """
+    grows = np.abs(vd_new) > np.abs(vd_old) + _LIMIT_V0 * v_0
+    with np.errstate(over="ignore", invalid="ignore"):
+        i_lin = i_old + g_old * (vd_new - vd_old)
+        v_cons = v_0 * np.arcsinh(i_lin / i_s)
+    use = grows & np.isfinite(v_cons) & (np.abs(v_cons) < np.abs(vd_new))
+    v_next = np.where(use, v_cons, vd_new)
+    cap = _MAX_ARG * v_0
+    capped = np.abs(v_next) > cap
+    v_next = np.clip(v_next, -cap, cap)
+    return v_next, use | capped
+
+
+def solve_nodal(
+    circuit: Circuit,
+    *,
+    vntol_v: float = VNTOL_V,
+    reltol: float = RELTOL,
+    abstol_a: float = ABSTOL_A,
+    max_iter: int = MAX_ITER,
+) -> CircuitSolution:
+    """DC operating point of ``circuit`` by modified nodal analysis.
+
+    Parameters
+    ----------
+    circuit : Circuit
+        Any circuit of resistors, voltage and current sources and sinh
+        selectors (see :mod:`cosim.netlist.circuit`).
+    vntol_v : float
+        Absolute node-voltage tolerance of Newton's method, volt.
+    reltol : float
+        Relative tolerance on node voltages and on the KCL residual.
+    abstol_a : float
+        Absolute KCL residual tolerance, ampere.
+    max_iter : int
+        Newton iteration limit (>= 1); one iteration is one factorisation.
+
+    Returns
+    -------
+    CircuitSolution
+        ``node_voltages_v`` for every node (ground ``"0"`` included) and
+        ``source_currents_a`` for every voltage source, SPICE sign (current
+        entering the source at its + node), ``backend="nodal"``.
+
+    Raises
+    ------
+    FloatingCircuitError
+        A node has no DC path to ground (the nodes are named).
+    SingularCircuitError
+        Loop of voltage sources, or an otherwise singular matrix.
+    NewtonConvergenceError
+        Newton's method did not converge within ``max_iter`` iterations.
+    ValueError
+        A tolerance is not positive or ``max_iter`` is not an integer >= 1.
+
+    Examples
+    --------
+    >>> from cosim.netlist.circuit import Circuit
+    >>> c = Circuit("divider")
+    >>> c.add("vsource", ["vin"], ["in"], ["0"], value=[1.0])
+    >>> c.add("resistor", ["r1", "r2"], ["in", "mid"], ["mid", "0"], value=[1e3, 3e3])
+    >>> sol = solve_nodal(c)
+    >>> round(sol.node_voltages_v["mid"], 12), sol.source_currents_a["vin"]
+    (0.75, -0.00025)
+    """
+    for name, val in (("vntol_v", vntol_v), ("reltol", reltol), ("abstol_a", abstol_a)):
+        if not (np.isfinite(val) and val > 0):
+            raise ValueError(f"{name} must be finite and > 0, got {val!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+
+    _check_floating(circuit)
+    mna = _MNA(circuit)
+    n = mna.n_nodes
+
+    if not len(mna.sel.names):
+        x = mna.factor_solve(mna.A_lin, mna.b_lin)
+        return _solution(mna, x)
+
+    D_s_full = sp.hstack([mna.D_s, sp.csr_matrix((mna.D_s.shape[0], mna.n_unknowns - n))]).tocsr()
+    vd_lin = np.zeros(len(mna.sel.names))  # iteration 1 linearises at 0 V
+    x_prev = None
+    worst = (np.inf, "?", np.inf, "?")
+    for iteration in range(1, int(max_iter) + 1):
+        i_lin, g_lin = mna.selector_iv(vd_lin)
+        i_eq = i_lin - g_lin * vd_lin
+        A = mna.A_lin + D_s_full.T @ sp.diags(g_lin) @ D_s_full
+        rhs = mna.b_lin - D_s_full.T @ i_eq
+        x = mna.factor_solve(A, rhs)
+        vd_new = mna.D_s @ x[:n]
+        vd_next, limited = _limit(vd_new, vd_lin, i_lin, g_lin, mna.i_s, mna.v_0)
+
+        resid, scale = mna.kcl_residual(x)
+        bad_r = np.abs(resid) - (abstol_a + reltol * scale)
+        k_r = int(np.argmax(np.abs(resid))) if n else 0
+        if x_prev is not None:
+            dv = np.abs(x[:n] - x_prev[:n])
+            bad_v = dv - (vntol_v + reltol * np.abs(x[:n]))
+            k_v = int(np.argmax(dv)) if n else 0
+            worst = (
+                float(np.abs(resid[k_r])) if n else 0.0,
+                mna.node_name_of_unknown(k_r) if n else "-",
+                float(dv[k_v]) if n else 0.0,
+                mna.node_name_of_unknown(k_v) if n else "-",
+            )
+            if not limited.any() and np.all(bad_v <= 0) and np.all(bad_r <= 0):
+                return _solution(mna, x)
+        elif n:
+            worst = (float(np.abs(resid[k_r])), mna.node_name_of_unknown(k_r), np.inf, "-")
+        x_prev = x
+        vd_lin = vd_next
+    raise NewtonConvergenceError(
+        f"circuit {circuit.title!r}: Newton's method did not converge in {max_iter} iteration(s): "
+        f"worst KCL residual {worst[0]:.3g} A at node {worst[1]!r}, last voltage step {worst[2]:.3g} V "
+        f"at node {worst[3]!r} (vntol_v={vntol_v:g}, reltol={reltol:g}, abstol_a={abstol_a:g})"
+    )
+
+
+def _solution(mna: _MNA, x: np.ndarray) -> CircuitSolution:
+    v_full = mna.full_voltages(x)[mna.node_map]
+    currents = x[mna.n_nodes:]
+    return CircuitSolution(
+        node_voltages_v=dict(zip(mna.circuit.node_names, v_full.tolist())),
+        source_currents_a=dict(zip(mna.vs.names, currents.tolist())),
+        backend="nodal",
+    )
