@@ -1,0 +1,675 @@
+"""SPICE text out and in: ngspice-compatible ``.cir`` netlists of a :class:`Circuit`.
+
+Writing
+-------
+:func:`write_spice` produces a netlist a SPICE user can read and ngspice can
+run (``ngspice -b file.cir``): the title line first (SPICE convention), a
+header comment with the crossbar geometry and a node-naming legend, the
+``cosim_selector`` subcircuit when selectors are used, the elements grouped
+under comments, ``.op`` and ``.end``.  Values are written with Python's
+shortest round-trip representation (``repr(float)``), so reading the file back
+gives bit-identical values and write -> read -> write is the identity.
+
+Two element values have no SPICE spelling and are written exactly instead:
+
+* a 0-ohm resistor ``<name>`` (an ideal short) becomes a 0 V source
+  ``vshort_<name>`` (ngspice would silently clamp a 0-ohm resistor to 1 mohm);
+* an ``inf`` resistor (an open element) is left out, with a comment naming it.
+
+The selector is the subcircuit::
+
+    .subckt cosim_selector a b is=1e-07 v0=0.1
+    bsel a b i=is*sinh(v(a,b)/v0)
+    .ends cosim_selector
+
+with instances ``xsel_i_j mid_i_j bl_i_j cosim_selector is=1e-07 v0=0.1``
+(``is`` in ampere, ``v0`` in volt: :class:`cosim.devices.selector.SinhSelector`).
+
+Reading
+-------
+:func:`read_spice` accepts this subset of SPICE (case-insensitive):
+
+* the first line is the title (always, as in SPICE); ``.title TEXT`` too;
+* ``R<name> n1 n2 value`` (or ``r=value``), ohm;
+* ``V<name> n+ n- [dc] value`` volt and ``I<name> n+ n- [dc] value`` ampere
+  (no value = 0);
+* ``X<name> n1 n2 cosim_selector [is=..] [v0=..]`` (defaults from the
+  ``.subckt`` line; ``params:`` accepted) and the ``.subckt cosim_selector``
+  block itself (its body must be the B-source above);
+* full-line ``*`` comments, inline ``;`` and ``$`` comments, ``+``
+  continuation lines, blank lines, ``.op``, ``.end`` (text after it is
+  ignored);
+* numbers with SI suffixes ``t g meg k m u n p f`` (and ``mil``), with
+  trailing unit letters ignored as SPICE does (``10kohm``, ``1.2v``).
+
+Anything else raises :class:`SpiceParseError` naming the line number and the
+element or card, e.g.
+``line 7: unsupported element 'C1' (supported: R, V, I, X cosim_selector)``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+
+from cosim.devices.selector import SinhSelector
+from cosim.netlist.circuit import GROUND, Circuit, CircuitError
+
+__all__ = ["SpiceParseError", "write_spice", "save_spice", "read_spice", "load_spice", "parse_value"]
+
+SELECTOR_SUBCKT = "cosim_selector"
+_DEFAULT_SELECTOR = SinhSelector()
+_META_TAG = "* cosim.crossbar "
+_KIND_LETTER = {"resistor": "r", "vsource": "v", "isource": "i", "selector": "x"}
+# characters that would change how SPICE splits or reads a card
+_BAD_NAME_CHARS = re.compile(r"[\s=(),;$*'\"{}]")
+
+
+class SpiceParseError(CircuitError):
+    """SPICE text outside the supported subset, or malformed.
+
+    The message starts with ``line N:`` and names the element or card.
+    A subclass of :class:`CircuitError` (hence ``ValueError``), so one
+    ``except CircuitError`` catches both syntax and semantic problems.
+    """
+
+    def __init__(self, lineno: int | None, message: str) -> None:
+        self.lineno = lineno
+        super().__init__(f"line {lineno}: {message}" if lineno is not None else message)
+
+
+# ---------------------------------------------------------------------------
+# writing
+# ---------------------------------------------------------------------------
+
+# (group heading, kind, name prefixes) in the order they are written; an
+# element falls into the first group whose kind and prefix match; consecutive
+# groups with one heading share it
+_WL_SEGMENTS = "word-line segments r_wl_i_j ending at wl_i_j (0-ohm segments as 0 V sources vshort_wl_i_j)"
+_BL_SEGMENTS = "bit-line segments r_bl_i_j starting at bl_i_j (0-ohm segments as 0 V sources vshort_bl_i_j)"
+_GROUPS = (
+    ("word-line drivers: v_in_i from in_i to ground", "vsource", ("v_in_",)),
+    ("bit-line sense amplifiers (virtual ground): v_out_j from out_j to ground; its current is the output current",
+     "vsource", ("v_out_",)),
+    ("driver resistors r_drv_i: in_i -> drv_i", "resistor", ("r_drv_",)),
+    (_WL_SEGMENTS, "resistor", ("r_wl_",)),
+    (_WL_SEGMENTS, "vsource", ("vshort_wl_",)),
+    (_BL_SEGMENTS, "resistor", ("r_bl_",)),
+    (_BL_SEGMENTS, "vsource", ("vshort_bl_",)),
+    ("sense resistors r_sns_j: sns_j -> out_j", "resistor", ("r_sns_",)),
+    ("memristive devices rcell_i_j", "resistor", ("rcell_",)),
+    ("selectors xsel_i_j (subcircuit cosim_selector, I = is*sinh(V/v0))", "selector", ("xsel_",)),
+    ("1T1R access transistors rtr_i_j (on/off resistance per gate line)", "resistor", ("rtr_",)),
+    ("resistors", "resistor", ("",)),
+    ("voltage sources", "vsource", ("",)),
+    ("current sources", "isource", ("",)),
+    ("selectors (subcircuit cosim_selector, I = is*sinh(V/v0))", "selector", ("",)),
+)
+
+
+def _fmt(x: float) -> str:
+    """Shortest text that reads back to the same float (``repr``)."""
+    return repr(float(x))
+
+
+def _first_bad_name(names: list[str], letter: str) -> str | None:
+    """The first name that is not a valid SPICE name starting with ``letter`` (None if all are)."""
+    # one regex scan over the joined names: ~10^6 generated names are checked in milliseconds
+    if _BAD_NAME_CHARS.search("\x00".join(names)) is None and all(n.startswith(letter) for n in names):
+        return None
+    return next(n for n in names if _BAD_NAME_CHARS.search(n) or not n.startswith(letter) or not n)
+
+
+def _check_names(circuit: Circuit) -> None:
+    for kind, letter in _KIND_LETTER.items():
+        bad = _first_bad_name(circuit.elements[kind].names, letter)
+        if bad is not None:
+            raise CircuitError(
+                f"{kind} {bad!r} cannot be written as SPICE: its name must start with {letter!r} "
+                "and contain no blanks or any of =(),;$*'\"{}"
+            )
+    bad = _first_bad_name(circuit.node_names, "")
+    if bad is not None:
+        raise CircuitError(f"node {bad!r} cannot be written as SPICE: no blanks or any of =(),;$*'\"{{}} allowed")
+
+
+def _range_text(lo: float, hi: float, unit: str, zero_note: str) -> str:
+    if lo == hi:
+        text = f"{_fmt(lo)} {unit}"
+        return f"{text} ({zero_note})" if lo == 0 else f"{text} everywhere"
+    return f"{_fmt(lo)} .. {_fmt(hi)} {unit} (varies)"
+
+
+def _header(circuit: Circuit, counts: dict[str, int], n_nodes: int) -> list[str]:
+    bar = "* " + "-" * 74
+    lines = [bar, "* Written by cosim (cosim.netlist.spice.write_spice); run with: ngspice -b FILE.cir"]
+    lines.append(
+        f"* {n_nodes} nodes besides ground; {counts['resistor']} resistors, {counts['vsource']} voltage sources, "
+        f"{counts['isource']} current sources, {counts['selector']} selectors"
+    )
+    meta = circuit.meta.get("crossbar")
+    if isinstance(meta, dict) and {"rows", "cols", "cell"} <= set(meta):
+        rows, cols, cell = meta["rows"], meta["cols"], meta["cell"]
+        lines += [
+            "*",
+            f"* Crossbar: {rows} rows (word lines) x {cols} columns (bit lines), cell {cell}"
+            + (f", {meta['cells_present']} of {rows * cols} cells present" if "cells_present" in meta else ""),
+        ]
+        for key, what, note in (
+            ("r_wordline_ohm", "word-line segment resistance", "ideal lines, 0 V shorts"),
+            ("r_bitline_ohm", "bit-line segment resistance", "ideal lines, 0 V shorts"),
+            ("r_driver_ohm", "driver resistance", "ideal drivers"),
+            ("r_sense_ohm", "sense resistance", "ideal virtual ground"),
+        ):
+            if f"{key}_min" in meta and f"{key}_max" in meta:
+                lines.append(f"*   {what}: {_range_text(meta[key + '_min'], meta[key + '_max'], 'ohm', note)}")
+        if "selector_i_s_a" in meta:
+            lines.append(
+                f"*   selector: I = is*sinh(V/v0), is = {_fmt(meta['selector_i_s_a'])} A, "
+                f"v0 = {_fmt(meta['selector_v_0_v'])} V"
+            )
+        if "r_transistor_on_ohm" in meta:
+            lines.append(
+                f"*   access transistor: {_fmt(meta['r_transistor_on_ohm'])} ohm on, "
+                f"{_fmt(meta['r_transistor_off_ohm'])} ohm off"
+            )
+        lines += [
+            "* Node names (i = row / word line, j = column / bit line, from 0):",
+            "*   in_i     word-line driver i (+ node of source v_in_i)",
+            "*   drv_i    after driver resistor r_drv_i (only when it is > 0 ohm)",
+            "*   wl_i_j   word line i at column j;  bl_i_j  bit line j at row i",
+            "*   mid_i_j  between device rcell_i_j and selector xsel_i_j / transistor rtr_i_j",
+            "*   sns_j    before sense resistor r_sns_j (only when it is > 0 ohm)",
+            "*   out_j    sense node of bit line j (+ node of source v_out_j)",
+            "* Cell voltage = V(wl_i_j) - V(bl_i_j). The current of v_out_j (SPICE sign:",
+            "* into out_j, through the source to ground) is the output current of bit line j.",
+        ]
+        # machine-readable copy, restored by read_spice into circuit.meta["crossbar"]
+        items = [f"{k}={_fmt(v) if isinstance(v, float) else v}" for k, v in meta.items()
+                 if isinstance(v, (int, float, str)) and not isinstance(v, bool)
+                 and not _BAD_NAME_CHARS.search(str(v)) and str(v)]
+        for k in range(0, len(items), 4):
+            lines.append(_META_TAG + " ".join(items[k:k + 4]))
+    lines.append(bar)
+    return lines
+
+
+def write_spice(circuit: Circuit) -> str:
+    """The circuit as ngspice-compatible SPICE text (an ``.op`` analysis).
+
+    Parameters
+    ----------
+    circuit : Circuit
+        Any circuit; for one from :func:`cosim.netlist.generate.crossbar_circuit`
+        the header also describes the crossbar geometry.
+
+    Returns
+    -------
+    str
+        The netlist, ending in ``.end`` and a newline.  Zero-ohm resistors are
+        written as 0 V sources ``vshort_<name>``, ``inf`` resistors left out
+        (see the module docstring).
+
+    Raises
+    ------
+    CircuitError
+        An element name that does not start with its SPICE letter (``r``,
+        ``v``, ``i``, ``x``), or a node or element name SPICE cannot carry
+        (blanks, ``=``, parentheses, ...).
+
+    Examples
+    --------
+    >>> c = Circuit("divider")
+    >>> c.add("vsource", ["vin"], ["in"], ["0"], value=[1.0])
+    >>> c.add("resistor", ["r1", "r2"], ["in", "mid"], ["mid", "0"], value=[1e3, 2e3])
+    >>> print(write_spice(c).split("* " + "-" * 74)[-1].strip())
+    * resistors
+    r1 in mid 1000.0
+    r2 mid 0 2000.0
+    <BLANKLINE>
+    * voltage sources
+    vin in 0 dc 1.0
+    <BLANKLINE>
+    .op
+    .end
+    """
+    _check_names(circuit)
+    nodes = np.array(circuit.node_names, dtype=object)
+    body: list[str] = []
+    used = np.zeros(circuit.num_nodes, dtype=bool)
+    counts = dict.fromkeys(_KIND_LETTER, 0)
+    taken = {kind: np.zeros(len(t), dtype=bool) for kind, t in circuit.elements.items()}
+    names_arr = {kind: np.array(t.names, dtype=object) for kind, t in circuit.elements.items()}
+    last_heading = None
+    for heading, kind, prefixes in _GROUPS:
+        t = circuit.elements[kind]
+        if not len(t):
+            continue
+        sel = ~taken[kind]
+        if prefixes != ("",):
+            sel &= np.fromiter((n.startswith(prefixes) for n in t.names), dtype=bool, count=len(t))
+        idx = np.flatnonzero(sel)
+        if not idx.size:
+            continue
+        taken[kind][idx] = True
+        names = names_arr[kind][idx]
+        n_p, n_m = t.n_plus[idx], t.n_minus[idx]
+        group: list[str] = []
+        if kind == "resistor":
+            vals = t.params["value"][idx]
+            opened = np.isinf(vals)
+            shorted = vals == 0
+            ok = ~opened & ~shorted
+            group += [f"{a} {b} {c} {_fmt(v)}" for a, b, c, v in
+                      zip(names[ok], nodes[n_p[ok]], nodes[n_m[ok]], vals[ok].tolist())]
+            group += [f"vshort_{a} {b} {c} dc 0.0 ; 0-ohm resistor {a} as an exact 0 V short"
+                      for a, b, c in zip(names[shorted], nodes[n_p[shorted]], nodes[n_m[shorted]])]
+            group += [f"* {a} {b} {c} inf : open (infinite resistance), left out"
+                      for a, b, c in zip(names[opened], nodes[n_p[opened]], nodes[n_m[opened]])]
+            counts["resistor"] += int(ok.sum())
+            counts["vsource"] += int(shorted.sum())
+            keep = ~opened
+            used[n_p[keep]] = True
+            used[n_m[keep]] = True
+        elif kind == "selector":
+            i_s, v_0 = t.params["i_s_a"][idx].tolist(), t.params["v_0_v"][idx].tolist()
+            group += [f"{a} {b} {c} {SELECTOR_SUBCKT} is={_fmt(s)} v0={_fmt(v)}" for a, b, c, s, v in
+                      zip(names, nodes[n_p], nodes[n_m], i_s, v_0)]
+            counts[kind] += idx.size
+            used[n_p] = used[n_m] = True
+        else:
+            vals = t.params["value"][idx].tolist()
+            group += [f"{a} {b} {c} dc {_fmt(v)}" for a, b, c, v in zip(names, nodes[n_p], nodes[n_m], vals)]
+            counts[kind] += idx.size
+            used[n_p] = used[n_m] = True
+        if heading != last_heading:
+            body += ["", f"* {heading}"]
+            last_heading = heading
+        body += group
+    # the first line is always the title in SPICE, whatever it starts with
+    title = " ".join(str(circuit.title).split())
+    out = [title or "untitled"]
+    out += _header(circuit, counts, int(used[1:].sum()))
+    if counts["selector"]:
+        out += [
+            "",
+            f"* selector: I = is*sinh(V(a,b)/v0), is in ampere, v0 in volt",
+            f".subckt {SELECTOR_SUBCKT} a b is={_fmt(_DEFAULT_SELECTOR.i_s_a)} v0={_fmt(_DEFAULT_SELECTOR.v_0_v)}",
+            "bsel a b i=is*sinh(v(a,b)/v0)",
+            f".ends {SELECTOR_SUBCKT}",
+        ]
+    out += body
+    out += ["", ".op", ".end", ""]
+    return "\n".join(out)
+
+
+def save_spice(circuit: Circuit, path, *, overwrite: bool = False) -> Path:
+    """Write :func:`write_spice` text to ``path`` (a ``.cir`` file).
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists and ``overwrite`` is False (the message names it).
+    FileNotFoundError
+        The folder of ``path`` does not exist.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; refusing to overwrite it (pass overwrite=True / --force)")
+    if not path.parent.exists():
+        raise FileNotFoundError(f"folder {path.parent} does not exist (for netlist {path})")
+    text = write_spice(circuit)
+    path.write_text(text)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# reading
+# ---------------------------------------------------------------------------
+
+_SUFFIX = {"t": 1e12, "g": 1e9, "meg": 1e6, "k": 1e3, "mil": 25.4e-6, "m": 1e-3, "u": 1e-6, "n": 1e-9,
+           "p": 1e-12, "f": 1e-15}
+_EXPONENT = {"t": 12, "g": 9, "meg": 6, "k": 3, "m": -3, "u": -6, "n": -9, "p": -12, "f": -15}
+_NUMBER = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[tgkmunpf])?[a-z]*")
+
+
+def parse_value(token: str) -> float:
+    """A SPICE number: ``1.5k`` -> 1500.0, ``10kohm`` -> 1e4, ``2meg`` -> 2e6.
+
+    Suffixes (case-insensitive): t g meg k m u n p f, and mil; letters after
+    the number or suffix (units) are ignored, as SPICE does.
+
+    Raises
+    ------
+    ValueError
+        Not a number, or not finite (the message names the token).
+
+    Examples
+    --------
+    >>> parse_value("4.7K"), parse_value("1meg"), parse_value("100nF"), parse_value("1.2v")
+    (4700.0, 1000000.0, 1e-07, 1.2)
+    """
+    m = _NUMBER.fullmatch(token.strip().lower())
+    if m is None:
+        raise ValueError(f"bad number {token!r}")
+    mantissa, suffix = m.group(1), m.group(2)
+    if suffix is None:
+        value = float(mantissa)
+    elif suffix == "mil" or "e" in mantissa:
+        value = float(mantissa) * _SUFFIX[suffix]
+    else:
+        # decimal exponent, so "1.5k" is exactly 1500.0 (1.5 * 1e3 is too, but 0.3 * 1e-3 is not 3e-4)
+        value = float(f"{mantissa}e{_EXPONENT[suffix]}")
+    if not math.isfinite(value):
+        raise ValueError(f"bad number {token!r} (not finite)")
+    return value
+
+
+def _strip_inline_comment(line: str) -> str:
+    cut = line.find(";")
+    if cut >= 0:
+        line = line[:cut]
+    m = re.search(r"(^|\s)\$(\s|$)", line)
+    if m:
+        line = line[: m.start()]
+    return line
+
+
+def _cards(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """Title and logical cards ``(first line number, lower-case text)``."""
+    lines = text.splitlines()
+    if not lines:
+        raise SpiceParseError(1, "empty netlist: the first line must be the title")
+    title = lines[0].strip()
+    cards: list[tuple[int, str]] = []
+    for lineno, raw in enumerate(lines[1:], start=2):
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("*"):
+            continue
+        body = _strip_inline_comment(stripped).strip()
+        if stripped.startswith("+"):
+            if not cards:
+                raise SpiceParseError(lineno, "continuation line '+' with no card before it to continue")
+            prev_no, prev = cards[-1]
+            cards[-1] = (prev_no, prev + " " + body[1:].strip())
+            continue
+        if body:
+            cards.append((lineno, body.lower()))
+    return title, cards
+
+
+def _tokens(card: str) -> list[str]:
+    # "is = 1e-7" and "is=1e-7" read alike
+    return re.sub(r"\s*=\s*", "=", card).split()
+
+
+def _value(lineno: int, name: str, token: str, what: str = "value") -> float:
+    try:
+        return parse_value(token)
+    except ValueError as exc:
+        raise SpiceParseError(lineno, f"element {name!r}: {exc} for its {what}") from None
+
+
+def _params(lineno: int, name: str, tokens: list[str], allowed: dict[str, float]) -> dict[str, float]:
+    out = dict(allowed)
+    for tok in tokens:
+        if tok == "params:":
+            continue
+        key, eq, val = tok.partition("=")
+        if not eq or key not in allowed:
+            raise SpiceParseError(
+                lineno, f"{name!r}: unexpected {tok!r} (expected parameters {', '.join(k + '=' for k in allowed)})"
+            )
+        out[key] = _value(lineno, name, val, key)
+    return out
+
+
+def _selector_subckt(cards: list[tuple[int, str]], start: int) -> tuple[dict[str, float], int]:
+    """Parse ``.subckt cosim_selector ...`` at ``cards[start]``; defaults and the index after ``.ends``."""
+    lineno, card = cards[start]
+    tok = _tokens(card)
+    if len(tok) < 2:
+        raise SpiceParseError(lineno, "'.subckt' needs a name")
+    if tok[1] != SELECTOR_SUBCKT:
+        raise SpiceParseError(lineno, f"unsupported subcircuit {tok[1]!r} (only {SELECTOR_SUBCKT} is supported)")
+    nodes = [t for t in tok[2:] if "=" not in t and t != "params:"]
+    if len(nodes) != 2:
+        raise SpiceParseError(lineno, f"subcircuit {SELECTOR_SUBCKT} must have 2 terminals, got {len(nodes)}")
+    defaults = _params(lineno, f".subckt {SELECTOR_SUBCKT}", tok[4:],
+                       {"is": _DEFAULT_SELECTOR.i_s_a, "v0": _DEFAULT_SELECTOR.v_0_v})
+    for key, val in defaults.items():
+        if not val > 0:
+            raise SpiceParseError(lineno, f"subcircuit {SELECTOR_SUBCKT}: {key} must be > 0, got {val!r}")
+    a, b = nodes
+    expected = f"i=is*sinh(v({a},{b})/v0)"
+    k = start + 1
+    seen_body = False
+    while k < len(cards):
+        body_no, body = cards[k]
+        if body.split()[0] == ".ends":
+            rest = body.split()[1:]
+            if rest and rest[0] != SELECTOR_SUBCKT:
+                raise SpiceParseError(body_no, f"'.ends {rest[0]}' closes {SELECTOR_SUBCKT}")
+            if not seen_body:
+                raise SpiceParseError(body_no, f"subcircuit {SELECTOR_SUBCKT} has no body")
+            return defaults, k + 1
+        parts = body.split(None, 3)
+        compact = re.sub(r"[\s{}]", "", parts[3]) if len(parts) == 4 else ""
+        if seen_body or not body.startswith("b") or parts[1:3] != [a, b] or compact != expected:
+            raise SpiceParseError(
+                body_no,
+                f"the body of subcircuit {SELECTOR_SUBCKT} must be one line 'bsel {a} {b} i=is*sinh(v({a},{b})/v0)', "
+                f"got {body!r}",
+            )
+        seen_body = True
+        k += 1
+    raise SpiceParseError(lineno, f"subcircuit {SELECTOR_SUBCKT} is not closed by '.ends'")
+
+
+_SUPPORTED = "supported: R, V, I, X cosim_selector"
+
+
+def read_spice(text: str) -> Circuit:
+    """Parse SPICE text (the subset in the module docstring) into a :class:`Circuit`.
+
+    Parameters
+    ----------
+    text : str
+        Netlist text; the first line is the title.
+
+    Returns
+    -------
+    Circuit
+        Elements in file order within each kind; ``meta["crossbar"]`` restored
+        from a header written by :func:`write_spice`.
+
+    Raises
+    ------
+    SpiceParseError
+        Anything outside the subset or malformed (unsupported element or
+        control card, wrong node count, bad number, duplicate name, negative
+        resistance, unknown subcircuit, ...): ``line N: ...`` naming the element.
+
+    Examples
+    --------
+    >>> c = read_spice('''divider
+    ... V1 in 0 DC 1.2  ; the supply
+    ... R1 in mid 1k
+    ... R2 mid 0
+    ... + 2k
+    ... .op
+    ... .end''')
+    >>> c.elements["resistor"].names, c.elements["resistor"].params["value"].tolist()
+    (['r1', 'r2'], [1000.0, 2000.0])
+    >>> read_spice("t\\nC1 a 0 1p")
+    Traceback (most recent call last):
+    ...
+    cosim.netlist.spice.SpiceParseError: line 2: unsupported element 'C1' (supported: R, V, I, X cosim_selector)
+    """
+    if not isinstance(text, str):
+        raise SpiceParseError(None, f"netlist text must be a str, got {type(text).__name__}")
+    title, cards = _cards(text)
+    # the raw spelling of element names, for messages ('C1' rather than 'c1')
+    raw_lines = text.splitlines()
+
+    def raw_name(lineno: int) -> str:
+        return raw_lines[lineno - 1].split()[0] if raw_lines[lineno - 1].split() else ""
+
+    # pass 1: subcircuit definitions (SPICE lets them come after their use), .end
+    sel_defaults: dict[str, float] | None = None
+    element_cards: list[tuple[int, str]] = []
+    meta: dict = {}
+    k = 0
+    while k < len(cards):
+        lineno, card = cards[k]
+        head = card.split()[0]
+        if head == ".end":
+            break
+        if head == ".subckt":
+            if sel_defaults is not None:
+                raise SpiceParseError(lineno, f"subcircuit {SELECTOR_SUBCKT} defined twice")
+            sel_defaults, k = _selector_subckt(cards, k)
+            continue
+        if head == ".ends":
+            raise SpiceParseError(lineno, "'.ends' without a '.subckt' before it")
+        if head == ".title":
+            parts = raw_lines[lineno - 1].strip().split(None, 1)
+            title = parts[1].strip() if len(parts) > 1 else ""
+        elif head in (".op",):
+            pass
+        elif head.startswith("."):
+            raise SpiceParseError(lineno, f"unsupported control card {head!r} (supported: .op, .end, .title, "
+                                          f".subckt {SELECTOR_SUBCKT} ... .ends)")
+        else:
+            element_cards.append((lineno, card))
+        k += 1
+
+    for raw in raw_lines[1:]:
+        s = raw.strip()
+        if s.lower().startswith(_META_TAG.strip().lower() + " "):
+            for item in s[len(_META_TAG):].split():
+                key, _, val = item.partition("=")
+                if key and val:
+                    meta[key] = _meta_value(val)
+
+    c = Circuit(title)
+    if meta:
+        c.meta["crossbar"] = meta
+    tables: dict[str, dict[str, list]] = {
+        kind: {"names": [], "np": [], "nm": [], **{p: [] for p in params}}
+        for kind, params in (("resistor", ("value",)), ("vsource", ("value",)), ("isource", ("value",)),
+                             ("selector", ("i_s_a", "v_0_v")))
+    }
+    seen: dict[str, int] = {}
+    for lineno, card in element_cards:
+        tok = _tokens(card)
+        name = tok[0]
+        letter = name[0]
+        shown = raw_name(lineno) or name
+        if letter not in "rvix":
+            raise SpiceParseError(lineno, f"unsupported element {shown!r} ({_SUPPORTED})")
+        if name in seen:
+            raise SpiceParseError(lineno, f"duplicate element name {shown!r} (first on line {seen[name]})")
+        if letter == "r":
+            kind = "resistor"
+            if len(tok) != 4:
+                raise SpiceParseError(lineno, f"resistor {shown!r} needs 2 nodes and a value, got {' '.join(tok[1:])!r}")
+            val_tok = tok[3][2:] if tok[3].startswith("r=") else tok[3]
+            value = _value(lineno, shown, val_tok)
+            if value < 0:
+                raise SpiceParseError(lineno, f"resistor {shown!r}: negative resistance {value!r} ohm")
+            params = {"value": value}
+        elif letter in "vi":
+            kind = "vsource" if letter == "v" else "isource"
+            rest = tok[3:]
+            if len(tok) < 3:
+                raise SpiceParseError(lineno, f"source {shown!r} needs 2 nodes, got {len(tok) - 1}")
+            if rest and rest[0] == "dc":
+                rest = rest[1:]
+            elif rest and rest[0].startswith("dc="):
+                rest = [rest[0][3:]] + rest[1:]
+            if len(rest) > 1 or any(ch in card for ch in "(){}"):
+                raise SpiceParseError(
+                    lineno, f"source {shown!r}: only a DC value is supported, got {' '.join(tok[3:])!r}"
+                )
+            params = {"value": _value(lineno, shown, rest[0]) if rest else 0.0}
+        else:
+            kind = "selector"
+            positional = [t for t in tok[1:] if "=" not in t and t != "params:"]
+            if len(positional) < 1 or positional[-1] != SELECTOR_SUBCKT:
+                sub = positional[-1] if positional else "?"
+                raise SpiceParseError(lineno, f"instance {shown!r} of unknown subcircuit {sub!r} ({_SUPPORTED})")
+            if len(positional) != 3:
+                raise SpiceParseError(
+                    lineno, f"instance {shown!r} of {SELECTOR_SUBCKT} needs 2 nodes, got {len(positional) - 1}"
+                )
+            if sel_defaults is None:
+                raise SpiceParseError(lineno, f"instance {shown!r}: subcircuit {SELECTOR_SUBCKT} is not defined "
+                                              f"('.subckt {SELECTOR_SUBCKT} a b is=.. v0=..' block missing)")
+            if tok[1:4] != positional:
+                raise SpiceParseError(lineno, f"instance {shown!r}: parameters must follow the subcircuit name")
+            p = _params(lineno, shown, tok[4:], sel_defaults)
+            for key in ("is", "v0"):
+                if not p[key] > 0:
+                    raise SpiceParseError(lineno, f"instance {shown!r}: {key} must be > 0, got {p[key]!r}")
+            params = {"i_s_a": p["is"], "v_0_v": p["v0"]}
+        n_p, n_m = tok[1], tok[2]
+        for node in (n_p, n_m):
+            if "=" in node or node == "params:":
+                raise SpiceParseError(lineno, f"element {shown!r}: expected a node name, got {node!r}")
+        seen[name] = lineno
+        t = tables[kind]
+        t["names"].append(name)
+        t["np"].append(c.node(n_p))
+        t["nm"].append(c.node(n_m))
+        for key, val in params.items():
+            t[key].append(val)
+
+    for kind, t in tables.items():
+        if not t["names"]:
+            continue
+        params = {key: t[key] for key in t if key not in ("names", "np", "nm")}
+        try:
+            c.add(kind, t["names"], np.asarray(t["np"], dtype=np.int64), np.asarray(t["nm"], dtype=np.int64),
+                  **params)
+        except CircuitError as exc:  # every check above should have caught it; keep the family
+            raise SpiceParseError(None, str(exc)) from None
+    return c
+
+
+def _meta_value(text: str):
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return text
+
+
+def load_spice(path) -> Circuit:
+    """Read a SPICE netlist file (see :func:`read_spice`).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist or is not a file (the message names it).
+    SpiceParseError
+        The file is not text, or outside the subset; the message names the
+        file, the line and the element.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"netlist {path} not found" if not path.exists() else f"netlist {path} is not a file")
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise SpiceParseError(None, f"{path}: not a text file") from None
+    try:
+        return read_spice(text)
+    except SpiceParseError as exc:
+        err = SpiceParseError(None, f"{path}: {exc}")
+        err.lineno = exc.lineno
+        raise err from None
