@@ -113,7 +113,7 @@ def circuit_to_spice(circuit) -> tuple[str, dict[str, str]]:
     return write_spice(circuit), {}
 
 
-def solve_circuit(circuit, backend: str = "nodal", **opts) -> CircuitSolution:
+def solve_circuit(circuit, backend: str = "nodal", *, spice_text: str | None = None, **opts) -> CircuitSolution:
     """DC operating point of a :class:`~cosim.netlist.circuit.Circuit`.
 
     Parameters
@@ -122,6 +122,10 @@ def solve_circuit(circuit, backend: str = "nodal", **opts) -> CircuitSolution:
     backend : {"nodal", "ngspice", "ngspice-shared", "ngspice-batch"}
         ``"nodal"``: built-in MNA solver; the others run ngspice (plain
         ``"ngspice"`` prefers the shared library, falls back to ``ngspice -b``).
+    spice_text : str, optional
+        ngspice backends only: the SPICE deck to run (e.g. the file the
+        circuit was read from) instead of writing ``circuit`` out; the result
+        is still restricted to the circuit's nodes and sources.
     **opts
         Passed to :func:`cosim.solvers.nodal.solve_nodal` (``vntol_v``,
         ``reltol``, ``abstol_a``, ``max_iter``) or to
@@ -156,7 +160,10 @@ def solve_circuit(circuit, backend: str = "nodal", **opts) -> CircuitSolution:
     unknown = set(opts) - {"options", "timeout_s"}
     if unknown:
         raise ValueError(f"unknown option(s) {sorted(unknown)} for backend {backend!r}")
-    text, rename = circuit_to_spice(circuit)
+    if spice_text is None:
+        text, rename = circuit_to_spice(circuit)
+    else:
+        text, rename = spice_text, {}
     sol = run_ngspice(text, mode=_NGSPICE_MODE[backend], **opts)
     # report exactly the circuit's nodes and sources (the writer may add helpers)
     currents = {rename.get(k, k): val for k, val in sol.source_currents_a.items()}

@@ -244,6 +244,18 @@ def _messages_with_errors(lines: list[str]) -> list[str]:
     return [ln for ln in lines if _ERROR_RE.search(ln)]
 
 
+_NOISE_RE = re.compile(
+    r"^(Note: No compatibility|Circuit:|Doing analysis|Trying gmin|Note: One successful|"
+    r"Warning: Further gmin|Supplies reduced|Reference value|No\. of Data Rows|ngspice-\d+ done)"
+)
+
+
+def _report(lines: list[str], limit: int = 25) -> str:
+    """ngspice's own messages for an error report: boilerplate dropped, the last ``limit`` lines."""
+    kept = [ln.rstrip() for ln in lines if ln.strip() and not _NOISE_RE.match(ln.strip())]
+    return "\n".join(kept[-limit:]) or "(ngspice printed nothing)"
+
+
 def _run_shared(title: str, body: list[str], tail: list[str]) -> dict[str, np.ndarray]:
     """Load the deck into libngspice, run its analysis card, return vectors."""
     from PySpice.Spice.NgSpice.Shared import FFI, ffi
@@ -267,12 +279,12 @@ def _run_shared(title: str, body: list[str], tail: list[str]) -> dict[str, np.nd
             out = ng._stdout + ng._stderr
             errors = _messages_with_errors(out)
             if rc or errors:
-                raise NgspiceError("ngspice (shared) refused the netlist:\n" + "\n".join(errors or out))
+                raise NgspiceError("ngspice (shared) refused the netlist:\n" + _report(out))
             out = command("run")
             errors = _messages_with_errors(out)
             plots = [p for p in ng.plot_names if p != "const"]
             if errors or not plots:
-                raise NgspiceError("ngspice (shared) analysis failed:\n" + "\n".join(errors or out or ["(no output)"]))
+                raise NgspiceError("ngspice (shared) analysis failed:\n" + _report(out))
             plot = ng.last_plot
             vectors = {}
             names_c = lib.ngSpice_AllVecs(plot.encode("utf-8"))
@@ -310,8 +322,7 @@ def _run_batch(title: str, body: list[str], tail: list[str], control: list[str],
         raw = Path(tmp, "cosim_out.raw")
         errors = _messages_with_errors(output)
         if proc.returncode != 0 or errors or not raw.exists():
-            shown = errors or [ln for ln in output if ln.strip()][-20:] or ["(no output)"]
-            raise NgspiceError(f"ngspice -b failed (exit code {proc.returncode}):\n" + "\n".join(shown))
+            raise NgspiceError(f"ngspice -b failed (exit code {proc.returncode}):\n" + _report(output))
         return _parse_ascii_raw(raw.read_text())
 
 
