@@ -1,0 +1,506 @@
+"""Parameter sweeps on Dask: every grid point x seed is an ordinary run folder.
+
+A sweep is a base config, a grid (``key -> list of values``, the cartesian
+product is taken in the order given), fixed overrides and a list of seeds.
+Each point runs as :func:`cosim.runs.run.run_experiment` would, into
+``<sweep>/<k1>=<v1>,<k2>=<v2>/s<seed>``; the sweep folder gets
+
+``results.csv`` and ``results.parquet``
+    One row per run: the grid parameters (typed as the config field), ``seed``,
+    ``status`` (``done`` | ``skipped`` (done by an earlier invocation) |
+    ``failed`` | ``cancelled``), ``error`` (``"<Type>: <message>"``),
+    ``elapsed_s``, ``run_dir`` (relative to the sweep folder) and every scalar metric (nested dicts flattened
+    with ``.``; a metric whose name equals a parameter is called
+    ``metrics.<name>``).
+``sweep.json``
+    The sweep's definition (base config, grid, seeds, overrides) and counts.
+
+Execution is on ``dask.distributed``: by default a ``LocalCluster`` with one
+single-threaded worker *process* per core; ``scheduler=ADDRESS`` connects to an
+existing cluster instead (its workers must see the same file system and have
+cosim installed).  Re-running a sweep into the same folder skips every point
+whose run folder has the ``done`` marker, so an interrupted sweep loses only
+the points in flight; a point that raises is recorded (``failed``) and the
+sweep goes on.
+
+Sweep files
+-----------
+::
+
+    # algorithms/read_accuracy.sweep.toml
+    [sweep]
+    base = "read_accuracy.toml"      # relative to this file
+    seeds = "0:2"                    # "A:B" or a list of ints; default [base seed]
+    set = ["n_reads=4"]              # fixed overrides (optional)
+    out = "runs/read_accuracy_sweep" # optional; default runs/<this file's stem>
+    [sweep.grid]
+    r_wire_ohm = [0.5, 2.5]
+    cell = ["1R", "1S1R"]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from cosim.runs.config import ConfigError, apply_overrides, load_config, parse_override, _scalar
+from cosim.runs.run import (
+    OutputExistsError,
+    _execute,
+    _read_metrics,
+    _write_json,
+    parse_seeds,
+    prepare_out_dir,
+    resolve_config,
+)
+from cosim.runs.summary import flatten
+
+__all__ = [
+    "SweepSpec",
+    "SweepResult",
+    "parse_grid",
+    "load_sweep_file",
+    "run_sweep",
+    "point_dir_name",
+    "sweep_summary_line",
+]
+
+
+@dataclasses.dataclass
+class SweepSpec:
+    """What to sweep.
+
+    Attributes
+    ----------
+    base : dict
+        The base config mapping (with ``experiment``).
+    grid : dict[str, list[str]]
+        Dotted config key -> values, as ``--set`` value strings (typed by the
+        config dataclass when applied).
+    seeds : list[int]
+    overrides : list[str]
+        Fixed ``key=value`` overrides applied before the grid's.
+    backend : str or None
+    base_path : str or None
+        Where ``base`` was read from (recorded in ``sweep.json``).
+    """
+
+    base: dict
+    grid: dict[str, list[str]]
+    seeds: list[int]
+    overrides: list[str] = dataclasses.field(default_factory=list)
+    backend: str | None = None
+    base_path: str | None = None
+
+    def points(self) -> list[dict[str, str]]:
+        """The grid points (cartesian product, first key slowest)."""
+        keys = list(self.grid)
+        return [dict(zip(keys, combo)) for combo in itertools.product(*(self.grid[k] for k in keys))]
+
+
+@dataclasses.dataclass
+class SweepResult:
+    """The sweep folder, its rows (as in ``results.csv``) and the counts."""
+
+    out_dir: Path
+    rows: list[dict]
+    counts: dict[str, int]
+    elapsed_s: float
+
+    @property
+    def table(self):
+        """The rows as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows)
+
+
+def _split_values(text: str) -> list[str]:
+    """Split ``v1,v2,...`` on commas outside brackets and quotes."""
+    out, depth, quote, cur = [], 0, "", []
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append("".join(cur).strip())
+            cur = []
+            continue
+        cur.append(ch)
+    out.append("".join(cur).strip())
+    return out
+
+
+def parse_grid(items: Sequence[str]) -> dict[str, list[str]]:
+    """``["r_wire_ohm=0,1,2.5", "cell=1R,1S1R"]`` -> ``{"r_wire_ohm": ["0", "1", "2.5"], ...}``.
+
+    Values are split on commas outside ``[...]`` (so a list value is written
+    ``sizes=[8,16],[32]``).
+
+    Raises
+    ------
+    ConfigError
+        No ``=``, an empty value, or a key given twice (named).
+
+    Examples
+    --------
+    >>> parse_grid(["r_wire_ohm=0,2.5", "sizes=[8,16],[32]"])
+    {'r_wire_ohm': ['0', '2.5'], 'sizes': ['[8,16]', '[32]']}
+    """
+    grid: dict[str, list[str]] = {}
+    for item in items:
+        parts, text = parse_override(item)
+        key = ".".join(parts)
+        if key in grid:
+            raise ConfigError(f"--grid {key}: given twice")
+        values = _split_values(text)
+        if not text.strip() or any(v == "" for v in values):
+            raise ConfigError(f"--grid {item!r}: expected key=v1,v2,... with no empty value")
+        grid[key] = values
+    return grid
+
+
+def _value_text(v: Any) -> str:
+    """A TOML-typed grid value as an override string."""
+    return v if isinstance(v, str) else _scalar(v, "grid")
+
+
+def load_sweep_file(path: str | Path) -> tuple[SweepSpec, Path | None]:
+    """Read a sweep TOML file (see the module docstring).
+
+    Returns
+    -------
+    (SweepSpec, out_dir or None)
+        ``out_dir`` is the file's ``out`` (relative to the current
+        directory), or None.
+
+    Raises
+    ------
+    ConfigError
+        Missing ``[sweep]`` / ``base`` / ``[sweep.grid]``, unknown keys (named),
+        a grid entry that is not a non-empty list.
+    """
+    path = Path(path)
+    data = load_config(path)
+    sweep = data.get("sweep")
+    if not isinstance(sweep, Mapping):
+        raise ConfigError(f"sweep file {str(path)!r} has no [sweep] table")
+    extra = set(data) - {"sweep"}
+    if extra:
+        raise ConfigError(f"sweep file {str(path)!r}: unknown top-level key(s) {', '.join(sorted(extra))}; only [sweep] is read")
+    allowed = {"base", "grid", "seeds", "set", "out", "backend"}
+    unknown = set(sweep) - allowed
+    if unknown:
+        raise ConfigError(f"unknown key 'sweep.{sorted(unknown)[0]}'; valid keys: {', '.join(sorted(allowed))}")
+    if not isinstance(sweep.get("base"), str):
+        raise ConfigError(f"sweep file {str(path)!r}: 'sweep.base' (the base config file) is required")
+    base_path = (path.parent / sweep["base"]).resolve() if not Path(sweep["base"]).is_absolute() else Path(sweep["base"])
+    grid_in = sweep.get("grid", {})
+    if not isinstance(grid_in, Mapping) or not grid_in:
+        raise ConfigError(f"sweep file {str(path)!r}: [sweep.grid] with at least one key = [values] is required")
+    grid = {}
+    for key, values in _flatten_grid(grid_in).items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"'sweep.grid.{key}' must be a non-empty list of values, got {values!r}")
+        grid[key] = [_value_text(v) for v in values]
+    base = load_config(base_path)
+    seeds_in = sweep.get("seeds", None)
+    if seeds_in is None:
+        seeds = [int(base.get("seed", 0))]
+    elif isinstance(seeds_in, str):
+        seeds = list(parse_seeds(seeds_in))
+    elif isinstance(seeds_in, list) and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds_in):
+        seeds = list(seeds_in)
+    else:
+        raise ConfigError(f"'sweep.seeds' must be \"A:B\" or a list of non-negative ints, got {seeds_in!r}")
+    overrides = sweep.get("set", [])
+    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+        raise ConfigError(f"'sweep.set' must be a list of \"key=value\" strings, got {overrides!r}")
+    out = sweep.get("out")
+    spec = SweepSpec(base, grid, seeds, list(overrides), sweep.get("backend"), str(base_path))
+    return spec, (Path(out) if out else None)
+
+
+def _flatten_grid(grid: Mapping, prefix: str = "") -> dict[str, Any]:
+    # [sweep.grid.device] g_max_s = [..] is the same as "device.g_max_s" = [..]
+    out: dict[str, Any] = {}
+    for k, v in grid.items():
+        if isinstance(v, Mapping):
+            out.update(_flatten_grid(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+=,-]")
+
+
+def point_dir_name(params: Mapping[str, str]) -> str:
+    """A readable, file-system safe folder name for a grid point, e.g.
+    ``r_wire_ohm=2.5,cell=1S1R`` (long names are shortened with a hash).
+
+    >>> point_dir_name({"r_wire_ohm": "2.5", "cell": "1S1R"})
+    'r_wire_ohm=2.5,cell=1S1R'
+    """
+    name = ",".join(f"{k}={v}" for k, v in params.items()) or "base"
+    safe = _UNSAFE.sub("_", name)
+    if len(safe) > 120 or safe in (".", ".."):
+        digest = hashlib.sha1(name.encode()).hexdigest()[:10]
+        safe = f"{safe[:100]}-{digest}"
+    return safe
+
+
+def _get_dotted(obj: Any, key: str) -> Any:
+    for part in key.split("."):
+        obj = obj[part] if isinstance(obj, Mapping) else getattr(obj, part)
+    return obj
+
+
+def _typed_params(resolved, params: Mapping[str, str]) -> dict[str, Any]:
+    out = {}
+    for key in params:
+        try:
+            v = _get_dotted(resolved.config, key)
+        except (AttributeError, KeyError):
+            v = {"seed": resolved.seed, "backend": resolved.backend}.get(key, params[key])
+        out[key] = v if isinstance(v, (bool, int, float, str)) or v is None else str(v)
+    return out
+
+
+def run_point(base: dict, overrides: list[str], params: dict[str, str], seed: int, backend: str | None,
+              run_dir: str, figures: bool) -> dict:
+    """Run one sweep point (this is the Dask task); never raises for an
+    experiment's error: returns the table row with ``status="failed"``."""
+    row: dict[str, Any] = {**params, "seed": seed}
+    t0 = time.perf_counter()
+    try:
+        resolved = resolve_config(base, seed=seed, backend=backend,
+                                  overrides=list(overrides) + [f"{k}={v}" for k, v in params.items()])
+        row.update(_typed_params(resolved, params))
+        out = prepare_out_dir(run_dir, force=True)
+        res = _execute(resolved, out, progress=False, figures=figures, quiet=True)
+        row.update(status="done", error=None, elapsed_s=res.elapsed_s, run_dir=run_dir)
+        metrics = res.metrics
+    except Exception as exc:
+        row.update(status="failed", error=f"{type(exc).__name__}: {exc}", elapsed_s=time.perf_counter() - t0,
+                   run_dir=run_dir)
+        metrics = _read_metrics(Path(run_dir)) if Path(run_dir).is_dir() else {}
+        metrics.pop("error", None)
+    for k, v in flatten(metrics).items():
+        row[f"metrics.{k}" if k in row else k] = v
+    return row
+
+
+def _skipped_row(params: dict[str, str], seed: int, run_dir: Path) -> dict:
+    row: dict[str, Any] = {**params, "seed": seed}
+    try:
+        info = json.loads((run_dir / "run.json").read_text())
+    except (OSError, ValueError):
+        info = {}
+    cfg_params = {}
+    try:
+        import tomllib
+
+        cfg = tomllib.loads((run_dir / "config.toml").read_text())
+        cfg_params = {k: _get_dotted(cfg, k) for k in params}
+    except Exception:  # an unreadable config only costs the typed parameter values
+        pass
+    row.update({k: v for k, v in cfg_params.items() if isinstance(v, (bool, int, float, str))})
+    row.update(status="skipped", error=None, elapsed_s=info.get("elapsed_s"), run_dir=str(run_dir))
+    for k, v in flatten(_read_metrics(run_dir)).items():
+        row[f"metrics.{k}" if k in row else k] = v
+    return row
+
+
+def _start_client(scheduler: str | None, workers: int | None):
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler, timeout="30s"), None
+    n = workers or os.cpu_count() or 1
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
+def _validate_keys(spec: SweepSpec) -> None:
+    """Fail fast on a grid or fixed key the experiment does not have."""
+    first = [f"{k}={v[0]}" for k, v in spec.grid.items()]
+    apply_overrides(spec.base, list(spec.overrides) + first)
+
+
+def _write_tables(out: Path, rows: list[dict], params: list[str]) -> None:
+    import pandas as pd
+
+    from cosim.runs.summary import write_csv
+
+    first = [*params, "seed", "status", "error", "elapsed_s", "run_dir"]
+    write_csv(out / "results.csv", rows, first=first)
+    cols = list(dict.fromkeys(first + [k for r in rows for k in r]))
+    df = pd.DataFrame(rows, columns=cols)
+    for c in df.columns:
+        if df[c].dtype == object:
+            kinds = {type(v) for v in df[c] if v is not None and not (isinstance(v, float) and v != v)}
+            if len(kinds) > 1:  # parquet needs one type per column
+                df[c] = df[c].map(lambda v: None if v is None else str(v))
+    df.to_parquet(out / "results.parquet", index=False)
+
+
+def run_sweep(
+    spec: SweepSpec,
+    *,
+    out_dir: str | Path | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    force: bool = False,
+    progress: bool = True,
+    figures: bool = True,
+) -> SweepResult:
+    """Run every grid point x seed on Dask; write ``results.csv``/``.parquet``.
+
+    Parameters
+    ----------
+    spec : SweepSpec
+    out_dir : path, optional
+        The sweep folder; default ``runs/<experiment>-sweep-<timestamp>``.  A
+        folder holding a ``sweep.json`` is resumed (points already ``done``
+        are skipped); any other non-empty folder is refused unless ``force``.
+    scheduler : str, optional
+        Address of a running ``dask.distributed`` scheduler
+        (``tcp://host:8786``); default: start a local cluster.
+    workers : int, optional
+        Local cluster size (default: the number of cores).
+    force : bool
+        Re-run every point, even those already done.
+    progress : bool
+        A progress bar over points (off when ``COSIM_NO_PROGRESS=1`` or not a tty).
+    figures : bool
+        ``ctx.figures`` of each point.
+
+    Returns
+    -------
+    SweepResult
+
+    Raises
+    ------
+    ConfigError
+        Before anything runs, when a grid or fixed key is not in the
+        experiment's config (named), or the grid/seeds are empty.
+    KeyboardInterrupt
+        After writing the tables of what finished (points in flight are
+        cancelled and re-run next time).
+    """
+    if not spec.grid:
+        raise ConfigError("a sweep needs at least one --grid key=v1,v2,...")
+    if not spec.seeds:
+        raise ConfigError("a sweep needs at least one seed")
+    if "experiment" not in spec.base:
+        raise ConfigError("the sweep's base config has no 'experiment = \"<name>\"' key")
+    _validate_keys(spec)
+    from cosim.runs.run import default_run_dir
+
+    if out_dir is None:
+        out = default_run_dir(spec.base["experiment"], 0, suffix="sweep")
+    else:
+        out = Path(out_dir)
+    resuming = (out / "sweep.json").is_file()
+    if out.is_dir() and any(out.iterdir()) and not (resuming or force):
+        raise OutputExistsError(
+            f"output folder {str(out)!r} exists, is not empty and is not a sweep folder; use --force to write into it"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    out = out.resolve()
+    definition = {
+        "experiment": spec.base["experiment"],
+        "base": spec.base_path,
+        "base_config": spec.base,
+        "grid": spec.grid,
+        "seeds": spec.seeds,
+        "overrides": spec.overrides,
+        "backend": spec.backend,
+    }
+    width = max(4, len(str(max(spec.seeds))))
+    jobs, rows = [], []
+    for params in spec.points():
+        pdir = out / point_dir_name(params)
+        for seed in spec.seeds:
+            rdir = pdir / f"s{seed:0{width}d}"
+            if not force and (rdir / "done").is_file():
+                rows.append(_skipped_row(params, seed, rdir))
+            else:
+                jobs.append((params, seed, rdir))
+    t0 = time.perf_counter()
+    _write_json(out / "sweep.json", {**definition, "status": "running"})
+    interrupted = False
+    if jobs:
+        from distributed import as_completed
+        from tqdm.auto import tqdm
+
+        from cosim.runs.context import progress_enabled
+
+        client, cluster = _start_client(scheduler, workers)
+        futures = {}
+        try:
+            for params, seed, rdir in jobs:
+                fut = client.submit(run_point, spec.base, spec.overrides, params, seed, spec.backend, str(rdir),
+                                    figures, pure=False, key=f"cosim-point-{rdir.relative_to(out)}-{time.time_ns()}")
+                futures[fut] = (params, seed, rdir)
+            bar = tqdm(total=len(jobs), desc="sweep", unit="run", disable=not progress_enabled(progress), dynamic_ncols=True)
+            try:
+                for fut in as_completed(futures):
+                    params, seed, rdir = futures[fut]
+                    try:
+                        rows.append(fut.result())
+                    except Exception as exc:  # the task itself died (worker lost, unpicklable result)
+                        rows.append({**params, "seed": seed, "status": "failed",
+                                     "error": f"{type(exc).__name__}: {exc}", "run_dir": str(rdir)})
+                    bar.update(1)
+            finally:
+                bar.close()
+        except KeyboardInterrupt:
+            interrupted = True
+            finished = {(r["run_dir"]) for r in rows}
+            for fut, (params, seed, rdir) in futures.items():
+                if str(rdir) not in finished:
+                    fut.cancel()
+                    rows.append({**params, "seed": seed, "status": "cancelled", "error": None, "run_dir": str(rdir)})
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    elapsed = time.perf_counter() - t0
+    order = {(point_dir_name(p), s): i for i, (p, s) in enumerate(itertools.product(spec.points(), spec.seeds))}
+    rows.sort(key=lambda r: order.get((Path(r["run_dir"]).parent.name, r["seed"]), len(order)))
+    for r in rows:  # relative to the sweep folder, so that the folder can be moved
+        r["run_dir"] = os.path.relpath(r["run_dir"], out)
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("done", "skipped", "failed", "cancelled")}
+    _write_tables(out, rows, list(spec.grid))
+    _write_json(out / "sweep.json", {**definition, "status": "interrupted" if interrupted else "finished",
+                                     "counts": counts, "elapsed_s": round(elapsed, 3)})
+    result = SweepResult(out, rows, counts, elapsed)
+    if interrupted:
+        raise KeyboardInterrupt(sweep_summary_line(result) + f"; tables in {out}")
+    return result
+
+
+def sweep_summary_line(result: SweepResult) -> str:
+    """``sweep: N done, M skipped, K failed in T s``."""
+    c = result.counts
+    line = f"sweep: {c['done']} done, {c['skipped']} skipped, {c['failed']} failed in {result.elapsed_s:.1f} s"
+    if c.get("cancelled"):
+        line += f", {c['cancelled']} cancelled"
+    return line
