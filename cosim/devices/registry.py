@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from cosim.devices.base import DeviceError, DeviceModel
+from cosim.devices.linear_drift import LinearIonDrift
 from cosim.devices.measured import MeasuredCurve
 from cosim.devices.messaris import Messaris2017
+from cosim.devices.vteam import VTEAM
 
 #: Registry name -> model class.
 MODELS: dict[str, type[DeviceModel]] = {
-    cls.name: cls for cls in (Messaris2017, MeasuredCurve)
+    cls.name: cls for cls in (Messaris2017, MeasuredCurve, VTEAM, LinearIonDrift)
 }
 
 _CARD_KEYS = {"model", "description", "params", "sources", "references"}

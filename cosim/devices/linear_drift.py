@@ -1,0 +1,212 @@
+"""Linear ion drift memristor (the HP model) with Joglekar and Biolek windows.
+
+References
+----------
+D. B. Strukov, G. S. Snider, D. R. Stewart, R. S. Williams, "The missing
+memristor found", Nature 453, 80-83 (2008).
+Y. N. Joglekar, S. J. Wolf, "The elusive memristor: properties of basic
+electrical circuits", Eur. J. Phys. 30, 661-675 (2009).
+Z. Biolek, D. Biolek, V. Biolkova, "SPICE model of memristor with nonlinear
+dopant drift", Radioengineering 18(2), 210-214 (2009).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from cosim.devices._common import ParamsMixin, as_param, check_option, prepare_advance
+from cosim.devices.base import DeviceError, DeviceModel
+from cosim.devices.integrate import integrate_adaptive
+
+WINDOWS = ("none", "joglekar", "biolek")
+
+
+def window(kind: str, x: Any, i_a: Any, p: Any) -> np.ndarray:
+    """Window function ``F(x)`` of the linear-drift models.
+
+    ``"none"``: 1.  ``"joglekar"``: ``1 - (2x - 1)^(2p)`` (0 at x = 0 and x = 1
+    whatever the current; a cell driven exactly onto a bound stays there,
+    the model's known "terminal state" problem).  ``"biolek"``:
+    ``1 - (x - stp(-i))^(2p)`` with ``stp(z) = 1 for z >= 0, else 0``: for
+    ``i > 0`` (x rising) ``F = 1 - x^(2p)``, 0 at x = 1; for ``i <= 0``
+    (x falling) ``F = 1 - (x - 1)^(2p)``, 0 at x = 0: zero at the bound the
+    state is moving toward, non-zero at the one it leaves.
+
+    Parameters
+    ----------
+    kind : {"none", "joglekar", "biolek"}
+    x : array, doped fraction in [0, 1]
+    i_a : array, ampere (only its sign matters, Biolek)
+    p : array, positive window exponent (the papers use integers; ``|.|^(2p)``
+        is used so that non-integer p stays real)
+    """
+    x = np.asarray(x, dtype=float)
+    if kind == "none":
+        return np.ones_like(x)
+    if kind == "joglekar":
+        return 1.0 - np.abs(2.0 * x - 1.0) ** (2.0 * p)
+    if kind == "biolek":
+        stp = (np.asarray(i_a) <= 0).astype(float)  # stp(-i)
+        return 1.0 - np.abs(x - stp) ** (2.0 * p)
+    raise DeviceError(f"linear_ion_drift: window must be one of {WINDOWS}, got {kind!r}")
+
+
+class LinearIonDrift(ParamsMixin, DeviceModel):
+    r"""Strukov's linear ion drift model; the state is the doped fraction x = w / D.
+
+    .. math::
+
+        R(x) = R_{on}\,x + R_{off}\,(1 - x), \qquad
+        I = v / R(x), \qquad
+        \frac{dx}{dt} = \frac{\mu_v R_{on}}{D^2}\, I\, F(x)
+
+    Positive current (positive cell voltage) widens the doped region, so
+    positive voltage lowers R: ``raises_conductance = "positive"``.  The I-V
+    is ohmic at every instant.
+
+    ``window="none"``: at constant v, ``d(R^2)/dt = -2 (R_off - R_on) k v``
+    with ``k = mu_v R_on / D^2``, so ``R(t) = sqrt(R0^2 - 2 (R_off - R_on) k v t)``
+    exactly; the state stops at x = 0 or 1 (R_off or R_on), the hard walls
+    of the undoped / fully doped film.  Windows ``"joglekar"`` and
+    ``"biolek"``: :func:`cosim.devices.integrate.integrate_adaptive` (error
+    bound in its docstring).
+
+    Parameters
+    ----------
+    r_on_ohm, r_off_ohm : float or array, ohm, 0 < r_on < r_off
+    d_m : float or array, film thickness D in metre
+    mu_v_m2_per_v_s : float or array, dopant mobility in m^2/(V s)
+    window : {"none", "joglekar", "biolek"}
+    p : float or array, window exponent (> 0)
+    x0 : float, initial state for :meth:`initial_state`
+    rtol, atol : float, integrator tolerances (windowed cases)
+
+    Raises
+    ------
+    DeviceError
+        Non-positive parameters, ``r_on_ohm >= r_off_ohm``, an unknown window,
+        ``x0`` outside [0, 1].
+
+    Examples
+    --------
+    >>> m = LinearIonDrift(window="none")
+    >>> x = m.advance(0.5, 1.0, 1e-3)
+    >>> bool(x > 0.5), bool(m.conductance_s(x) > m.conductance_s(0.5))
+    (True, True)
+    """
+
+    name: ClassVar[str] = "linear_ion_drift"
+    state_name: ClassVar[str] = "x_doped_fraction"
+    raises_conductance: ClassVar[str] = "positive"
+    ohmic: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        *,
+        r_on_ohm: Any = 100.0,
+        r_off_ohm: Any = 16000.0,
+        d_m: Any = 10e-9,
+        mu_v_m2_per_v_s: Any = 1e-14,
+        window: str = "none",
+        p: Any = 10.0,
+        x0: float = 0.5,
+        rtol: float = 1e-7,
+        atol: float = 1e-10,
+    ) -> None:
+        n = self.name
+        self.r_on_ohm = as_param(n, "r_on_ohm", r_on_ohm, sign="positive")
+        self.r_off_ohm = as_param(n, "r_off_ohm", r_off_ohm, sign="positive")
+        if np.any(self.r_on_ohm >= self.r_off_ohm):
+            raise DeviceError(f"{n}: r_on_ohm {r_on_ohm!r} must be below r_off_ohm {r_off_ohm!r}")
+        self.d_m = as_param(n, "d_m", d_m, sign="positive")
+        self.mu_v_m2_per_v_s = as_param(n, "mu_v_m2_per_v_s", mu_v_m2_per_v_s, sign="positive")
+        self.window = check_option(n, "window", window, WINDOWS)
+        self.p = as_param(n, "p", p, sign="positive")
+        self.x0 = as_param(n, "x0", x0)
+        if np.any((self.x0 < 0) | (self.x0 > 1)):
+            raise DeviceError(f"{n}: x0 {x0!r} must be in [0, 1]")
+        self.rtol = float(as_param(n, "rtol", rtol, sign="positive"))
+        self.atol = float(as_param(n, "atol", atol, sign="positive"))
+        self._params = dict(
+            r_on_ohm=self.r_on_ohm, r_off_ohm=self.r_off_ohm, d_m=self.d_m,
+            mu_v_m2_per_v_s=self.mu_v_m2_per_v_s, window=self.window, p=self.p, x0=self.x0,
+            rtol=self.rtol, atol=self.atol,
+        )
+
+    @property
+    def k_per_a_s(self) -> np.ndarray:
+        """``mu_v R_on / D^2`` in 1/(A s)."""
+        return self.mu_v_m2_per_v_s * self.r_on_ohm / self.d_m**2
+
+    # -- state ---------------------------------------------------------
+    def initial_state(self, shape: tuple[int, ...], rng: np.random.Generator | None = None) -> np.ndarray:
+        """``x0`` everywhere."""
+        return np.broadcast_to(self.x0, shape).astype(float)
+
+    def state_bounds(self) -> tuple[float, float]:
+        """``(0, 1)``."""
+        return 0.0, 1.0
+
+    def resistance_ohm(self, state: Any) -> np.ndarray:
+        """``R_on x + R_off (1 - x)`` in ohm."""
+        x = self.check_state(state)
+        return self.r_on_ohm * x + self.r_off_ohm * (1.0 - x)
+
+    def state_from_resistance(self, r_ohm: Any) -> np.ndarray:
+        """``x = (R_off - R) / (R_off - R_on)``; ``DeviceError`` outside [R_on, R_off]."""
+        r = np.asarray(r_ohm, dtype=float)
+        if np.any(~np.isfinite(r) | (r < self.r_on_ohm) | (r > self.r_off_ohm)):
+            raise DeviceError(
+                f"{self.name}: resistance {r_ohm!r} ohm is outside [r_on_ohm, r_off_ohm] = "
+                f"[{float(np.min(self.r_on_ohm))!r}, {float(np.max(self.r_off_ohm))!r}]"
+            )
+        return (self.r_off_ohm - r) / (self.r_off_ohm - self.r_on_ohm)
+
+    # -- electrical ----------------------------------------------------
+    def conductance_s(self, state: Any) -> np.ndarray:
+        """``1 / R(x)`` in siemens."""
+        return 1.0 / self.resistance_ohm(state)
+
+    # -- dynamics ------------------------------------------------------
+    def dstate_dt(self, state: Any, v_v: Any) -> np.ndarray:
+        """``dx/dt`` in 1/s at state ``x`` and voltage ``v_v``."""
+        x = self.check_state(state)
+        v = np.broadcast_to(np.asarray(v_v, dtype=float), x.shape)
+        i = v / (self.r_on_ohm * x + self.r_off_ohm * (1.0 - x))
+        return self.k_per_a_s * i * window(self.window, x, i, self.p)
+
+    def advance(
+        self,
+        state: Any,
+        v_v: Any,
+        duration_s: Any,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
+        """Doped fraction after ``v_v`` is held for ``duration_s``.
+
+        Closed form for ``window="none"``, adaptive Dormand-Prince otherwise
+        (see the class docstring).  Shapes and errors as in
+        :meth:`cosim.devices.messaris.Messaris2017.advance`.
+        """
+        x, v, t = prepare_advance(self, state, v_v, duration_s, self.numeric_params())
+        shape = x.shape
+        if self.window == "none":
+            r0 = self.r_on_ohm * x + self.r_off_ohm * (1.0 - x)
+            d_r = self.r_off_ohm - self.r_on_ohm
+            r_sq = r0**2 - 2.0 * d_r * self.k_per_a_s * v * t
+            r = np.sqrt(np.clip(r_sq, self.r_on_ohm**2, self.r_off_ohm**2))
+            return np.clip((self.r_off_ohm - r) / d_r, 0.0, 1.0)
+        flat = {name: np.broadcast_to(val, shape).ravel() for name, val in
+                dict(r_on=self.r_on_ohm, r_off=self.r_off_ohm, k=self.k_per_a_s, p=self.p).items()}
+        v_flat = v.ravel()
+
+        def rhs(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+            i = v_flat[idx] / (flat["r_on"][idx] * y + flat["r_off"][idx] * (1.0 - y))
+            return flat["k"][idx] * i * window(self.window, y, i, flat["p"][idx])
+
+        moving = (v_flat != 0).astype(float)
+        out = integrate_adaptive(rhs, x.ravel(), t.ravel() * moving, rtol=self.rtol, atol=self.atol,
+                                 lower=0.0, upper=1.0)
+        return out.reshape(shape)
