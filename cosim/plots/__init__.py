@@ -1,0 +1,1 @@
+"""cosim.plots layer (see DESIGN.md): figures of runs (matplotlib, Agg backend, PNG)."""
