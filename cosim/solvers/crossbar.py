@@ -44,15 +44,16 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from scipy.sparse.csgraph import connected_components
 
 from cosim.netlist.bias import Bias, read_bias
 from cosim.netlist.crossbar import CrossbarSpec, CrossbarSpecError
+from cosim.solvers._xbar_lines import LineSystem, LineSystemError
 from cosim.solvers.result import CrossbarSolution, SolverError
 
 __all__ = ["CrossbarSolver", "solve_crossbar", "series_split", "BACKENDS"]
 
 BACKENDS = ("nodal", "ngspice")
+METHODS = ("auto", "lines", "sparse")
 
 
 # ----------------------------------------------------------------------------
@@ -198,6 +199,32 @@ class _Network:
         self.driven_b = driven_b
         r_wl, r_bl = spec.r_wordline_ohm, spec.r_bitline_ohm
 
+        self.merged = bool((r_wl[:, 1:] == 0).any() or (r_bl[:-1, :] == 0).any())
+        # sources: series driver + first WL segment; last BL segment + sense
+        r_in = spec.r_driver_ohm + r_wl[:, 0]
+        r_out = spec.r_sense_ohm + r_bl[-1, :]
+        self.r_in, self.r_out = r_in, r_out
+        with np.errstate(divide="ignore"):
+            self.g_in = np.where(driven_w & (r_in > 0), 1.0 / np.where(r_in > 0, r_in, 1.0), 0.0)
+            self.g_out = np.where(driven_b & (r_out > 0), 1.0 / np.where(r_out > 0, r_out, 1.0), 0.0)
+        self.fix_w = driven_w & (r_in == 0)
+        self.fix_b = driven_b & (r_out == 0)
+        self._l_wire = None
+        self._built = False
+
+    _LAZY = frozenset(("wid", "bid", "n_wsuper", "n_super", "edges", "src_w", "src_b", "fixed", "free", "fixed_idx"))
+
+    def __getattr__(self, name):
+        # super-node numbering is only needed by the sparse path and Newton residuals
+        if name in _Network._LAZY and not self.__dict__.get("_built", True):
+            self._build()
+            return getattr(self, name)
+        raise AttributeError(name)
+
+    def _build(self) -> None:
+        spec = self.spec
+        rows, cols = spec.shape
+        r_wl, r_bl = spec.r_wordline_ohm, spec.r_bitline_ohm
         # super nodes of each word line: a new one after every segment with R > 0
         gid_w = np.zeros((rows, cols), dtype=np.int64)
         gid_w[:, 1:] = np.cumsum(r_wl[:, 1:] > 0, axis=1)
@@ -211,7 +238,6 @@ class _Network:
         off_b = self.n_wsuper + np.concatenate(([0], np.cumsum(n_b)[:-1]))
         self.bid = off_b[None, :] + gid_b
         self.n_super = self.n_wsuper + int(n_b.sum())
-        self.merged = self.n_super < 2 * rows * cols
 
         # wire edges between distinct super nodes
         mw = r_wl[:, 1:] > 0
@@ -221,17 +247,8 @@ class _Network:
         eg = np.concatenate((1.0 / r_wl[:, 1:][mw], 1.0 / r_bl[:-1, :][mb]))
         self.edges = (ea, eb, eg)
 
-        # sources: series driver + first WL segment; last BL segment + sense
-        r_in = spec.r_driver_ohm + r_wl[:, 0]
-        r_out = spec.r_sense_ohm + r_bl[-1, :]
-        self.r_in, self.r_out = r_in, r_out
         self.src_w = self.wid[:, 0]
         self.src_b = self.bid[-1, :]
-        with np.errstate(divide="ignore"):
-            self.g_in = np.where(driven_w & (r_in > 0), 1.0 / np.where(r_in > 0, r_in, 1.0), 0.0)
-            self.g_out = np.where(driven_b & (r_out > 0), 1.0 / np.where(r_out > 0, r_out, 1.0), 0.0)
-        self.fix_w = driven_w & (r_in == 0)
-        self.fix_b = driven_b & (r_out == 0)
         fixed = np.zeros(self.n_super, dtype=bool)
         fixed[self.src_w[self.fix_w]] = True
         fixed[self.src_b[self.fix_b]] = True
@@ -239,15 +256,26 @@ class _Network:
         self.free = np.flatnonzero(~fixed)
         self.fixed_idx = np.flatnonzero(fixed)
 
-        n = self.n_super
-        diag = np.zeros(n)
-        np.add.at(diag, self.src_w, self.g_in)
-        np.add.at(diag, self.src_b, self.g_out)
-        lw = sp.coo_matrix(
-            (np.concatenate((eg, eg, -eg, -eg)), (np.concatenate((ea, eb, ea, eb)), np.concatenate((ea, eb, eb, ea)))),
-            shape=(n, n),
-        ).tocsr()
-        self.l_wire = (lw + sp.diags(diag)).tocsr()
+        self._built = True
+
+    @property
+    def l_wire(self) -> sp.csr_matrix:
+        """Nodal matrix of wires and source conductances on super nodes (built on first use)."""
+        if self._l_wire is None:
+            n = self.n_super
+            ea, eb, eg = self.edges
+            diag = np.zeros(n)
+            np.add.at(diag, self.src_w, self.g_in)
+            np.add.at(diag, self.src_b, self.g_out)
+            lw = sp.coo_matrix(
+                (
+                    np.concatenate((eg, eg, -eg, -eg)),
+                    (np.concatenate((ea, eb, ea, eb)), np.concatenate((ea, eb, eb, ea))),
+                ),
+                shape=(n, n),
+            ).tocsr()
+            self._l_wire = (lw + sp.diags(diag)).tocsr()
+        return self._l_wire
 
     # -- assembly -----------------------------------------------------------
     def matrix(self, g_eff: np.ndarray) -> sp.csr_matrix:
@@ -261,19 +289,27 @@ class _Network:
         return (self.l_wire + lc).tocsr()
 
     def check_islands(self, g_eff: np.ndarray) -> None:
-        """Raise ``SolverError`` naming the lines of any node group with no path to a source."""
-        n = self.n_super
-        ea, eb, _ = self.edges
+        """Raise ``SolverError`` naming the lines of any group with no path to a source.
+
+        Segments are finite, so a whole line is always one connected piece;
+        connectivity is therefore a question about lines: starting from the
+        driven ones, a line is reached when a conducting cell joins it to a
+        reached line (a breadth-first search, vectorised per sweep).
+        """
+        reach_w = self.driven_w.copy()
+        reach_b = self.driven_b.copy()
+        if reach_w.all() and reach_b.all():
+            return
         on = g_eff > 0
-        src = np.concatenate((self.src_w[self.driven_w], self.src_b[self.driven_b]))
-        a = np.concatenate((ea, self.wid[on], src))
-        b = np.concatenate((eb, self.bid[on], np.full(src.size, n)))
-        graph = sp.coo_matrix((np.ones(a.size), (a, b)), shape=(n + 1, n + 1))
-        _, labels = connected_components(graph, directed=False)
-        bad = labels[:n] != labels[n]
-        if bad.any():
-            rows_bad = np.flatnonzero(bad[self.wid].any(axis=1))
-            cols_bad = np.flatnonzero(bad[self.bid].any(axis=0))
+        while True:
+            new_b = reach_b | on[reach_w].any(axis=0)
+            new_w = reach_w | on[:, new_b].any(axis=1)
+            if (new_b == reach_b).all() and (new_w == reach_w).all():
+                break
+            reach_w, reach_b = new_w, new_b
+        if not (reach_w.all() and reach_b.all()):
+            rows_bad = np.flatnonzero(~reach_w)
+            cols_bad = np.flatnonzero(~reach_b)
             parts = []
             if rows_bad.size:
                 parts.append(f"word line(s) {rows_bad.tolist()[:10]}")
@@ -281,7 +317,7 @@ class _Network:
                 parts.append(f"bit line(s) {cols_bad.tolist()[:10]}")
             raise SolverError(
                 "floating island: " + " and ".join(parts) + " have no DC path to any driven line "
-                "(their lines float and every cell connecting them is open)"
+                "(they float and every cell connecting them to a driven line is open)"
             )
 
     def source_rhs(self, v_w: np.ndarray, v_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -309,6 +345,55 @@ class _Network:
         np.add.at(rhs, self.wid.ravel(), -flat)
         np.add.at(rhs, self.bid.ravel(), flat)
         return rhs
+
+
+class _LineFactor:
+    """Line-preconditioned CG on the bit-line Schur complement (see :mod:`cosim.solvers._xbar_lines`)."""
+
+    @staticmethod
+    def applies(net: _Network) -> bool:
+        rows, cols = net.spec.shape
+        return not net.merged and rows >= 2 and cols >= 2
+
+    def __init__(self, net: _Network, g_eff: np.ndarray) -> None:
+        spec = net.spec
+        self.net = net
+        self.g = g_eff
+        self.gw_seg = 1.0 / spec.r_wordline_ohm[:, 1:]
+        self.gb_seg = 1.0 / spec.r_bitline_ohm[:-1, :]
+        self.system = LineSystem(self.gw_seg, self.gb_seg, g_eff, net.g_in, net.g_out, net.fix_w, net.fix_b)
+        self.iterations = 0
+
+    def solve(self, v_wl, v_bl, j0=None):
+        """Node voltages (batch, rows, cols) x2; ``v_wl`` (batch, rows), ``v_bl`` (batch, cols), volt."""
+        net = self.net
+        vw_src = np.nan_to_num(v_wl)
+        vb_src = np.nan_to_num(v_bl)
+        batch = vw_src.shape[0]
+        rows, cols = net.spec.shape
+        rw = np.zeros((batch, rows, cols))
+        rb = np.zeros((batch, rows, cols))
+        if j0 is not None:
+            rw -= j0
+            rb += j0
+        rw[:, :, 0] += net.g_in * vw_src
+        rb[:, -1, :] += net.g_out * vb_src
+        # fixed nodes: their couplings moved to the neighbours' right-hand side,
+        # then (last, so no neighbour term lands on them) their value on their unit row
+        fw, fb = net.fix_w, net.fix_b
+        if fw.any():
+            v = vw_src[:, fw]
+            rw[:, fw, 1] += self.gw_seg[fw, 0] * v
+            rb[:, fw, 0] += self.g[fw, 0] * v
+        if fb.any():
+            v = vb_src[:, fb]
+            rb[:, -2, fb] += self.gb_seg[-1, fb] * v
+            rw[:, -1, fb] += self.g[-1, fb] * v
+        rw[:, fw, 0] = vw_src[:, fw]
+        rb[:, -1, fb] = vb_src[:, fb]
+        vw, vb, it = self.system.solve(rw, rb)
+        self.iterations = it
+        return vw, vb
 
 
 class _SparseFactor:
@@ -370,14 +455,25 @@ class CrossbarSolver:
     1T1R gates) are unchanged.
     """
 
-    def __init__(self, spec: CrossbarSpec, *, backend: str = "nodal", tol: float = 1e-12, max_newton: int = 100) -> None:
+    def __init__(
+        self,
+        spec: CrossbarSpec,
+        *,
+        backend: str = "nodal",
+        tol: float = 1e-12,
+        max_newton: int = 100,
+        method: str = "auto",
+    ) -> None:
         if not isinstance(spec, CrossbarSpec):
             raise CrossbarSpecError(f"spec must be a CrossbarSpec, got {type(spec).__name__}")
         if backend not in BACKENDS:
             raise CrossbarSpecError(f"unknown crossbar backend {backend!r}; expected one of {BACKENDS}")
         if not (np.isfinite(tol) and tol > 0):
             raise CrossbarSpecError(f"tol must be a positive number, got {tol!r}")
+        if method not in METHODS:
+            raise CrossbarSpecError(f"unknown linear method {method!r}; expected one of {METHODS}")
         self.spec = spec
+        self.method = method
         self.backend = backend
         self.tol = float(tol)
         self.max_newton = int(max_newton)
@@ -474,7 +570,15 @@ class CrossbarSolver:
         if self._factor is not None and self._factor_key[0] == key and np.array_equal(self._factor_key[1], g_eff):
             return self._factor
         net.check_islands(g_eff)
-        factor = _SparseFactor(net, g_eff)
+        factor = None
+        if self.method in ("auto", "lines") and _LineFactor.applies(net):
+            try:
+                factor = _LineFactor(net, g_eff)
+            except LineSystemError:
+                if self.method == "lines":
+                    raise SolverError("the crossbar's nodal matrix is not positive definite") from None
+        if factor is None:
+            factor = _SparseFactor(net, g_eff)
         self.stats["factorisations"] += 1
         self._factor, self._factor_key = factor, (key, g_eff.copy())
         return factor
@@ -482,11 +586,19 @@ class CrossbarSolver:
     def _solve_linear(self, net, g_eff, v_wl, v_bl, j0=None):
         """Node voltages (batch, rows, cols) x2 for linear cells ``g_eff`` (+ constant currents ``j0``)."""
         factor = self._factor_for(net, g_eff)
+        self.stats["solves"] += v_wl.shape[0]
+        if isinstance(factor, _LineFactor):
+            try:
+                return factor.solve(v_wl, v_bl, j0)
+            except LineSystemError:
+                if self.method == "lines":
+                    raise SolverError("line-preconditioned CG did not converge") from None
+                factor = _SparseFactor(net, g_eff)
+                self._factor = factor
         rhs, x_fixed = net.source_rhs(v_wl, v_bl)
         if j0 is not None:
             rhs = rhs + net.injection_rhs(j0)
         x = factor.solve(rhs, x_fixed)
-        self.stats["solves"] += rhs.shape[1]
         vw = np.moveaxis(x[net.wid], -1, 0)
         vb = np.moveaxis(x[net.bid], -1, 0)
         return vw, vb

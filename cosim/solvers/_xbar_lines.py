@@ -1,0 +1,184 @@
+"""Line-structured iterative solver for the crossbar's nodal system (private).
+
+The nodal matrix of a crossbar with positive segment resistances is
+
+    A = [[T_w, -C],
+         [-C,  T_b]]
+
+where ``T_w`` is block-diagonal with one symmetric tridiagonal block per word
+line (segments, plus every cell's conductance and the driver conductance on
+the diagonal), ``T_b`` likewise per bit line, and ``C = diag(g_cell)``.
+Eliminating the word-line nodes exactly gives the bit-line Schur complement
+
+    S = T_b - C T_w^{-1} C,      S x_b = r_b + C T_w^{-1} r_w,
+
+which is solved by conjugate gradients preconditioned with ``T_b`` (exact
+tridiagonal solves along each bit line, LAPACK ``pttrf``/``pttrs`` on all
+lines concatenated as one block-diagonal tridiagonal).  Each iteration costs
+one word-line and one bit-line tridiagonal solve; at 1 ohm segments and cells
+of 1 k..100 kohm it converges to a relative residual of 1e-13 in about 7
+(n = 256), 11 (n = 512) and 17 (n = 1024) iterations.  The word-line
+voltages then follow from one more ``T_w`` solve.
+
+Fixed (Dirichlet) nodes stay in the layout with their couplings removed and
+a unit diagonal, their value moved into the neighbours' right-hand side, so
+the line structure is kept and the elimination is exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import lapack
+
+
+class LineSystemError(ArithmeticError):
+    """The iteration failed (not positive definite, or no convergence)."""
+
+
+class LineSystem:
+    """The crossbar nodal system for one set of cell conductances.
+
+    Parameters
+    ----------
+    gw_seg : (rows, cols - 1)
+        Conductance of the WL segment between nodes (i, j) and (i, j + 1), S, > 0.
+    gb_seg : (rows - 1, cols)
+        Conductance of the BL segment between nodes (i, j) and (i + 1, j), S, > 0.
+    g_cell : (rows, cols)
+        Cell conductance WL -> BL, S, >= 0.
+    g_in : (rows,)
+        Conductance from W(i, 0) to its driver (0 = floating or fixed), S.
+    g_out : (cols,)
+        Conductance from B(rows - 1, j) to its sense node, S.
+    fix_w : (rows,) bool, fix_b : (cols,) bool
+        W(i, 0) / B(rows - 1, j) held at the source voltage (zero series resistance).
+    """
+
+    def __init__(self, gw_seg, gb_seg, g_cell, g_in, g_out, fix_w, fix_b) -> None:
+        rows, cols = g_cell.shape
+        self.shape = (rows, cols)
+        self.g_cell = g_cell
+        self.gw_seg, self.gb_seg = gw_seg, gb_seg
+        self.fix_w, self.fix_b = fix_w, fix_b
+        # Laplacian diagonals (before fixing nodes)
+        dw = g_cell.copy()
+        dw[:, 1:] += gw_seg
+        dw[:, :-1] += gw_seg
+        dw[:, 0] += g_in
+        db = g_cell.copy()
+        db[1:, :] += gb_seg
+        db[:-1, :] += gb_seg
+        db[-1, :] += g_out
+        ew = np.zeros((rows, cols))  # ew[i, j]: coupling W(i, j) - W(i, j + 1)
+        ew[:, :-1] = -gw_seg
+        eb = np.zeros((cols, rows))  # column-major: eb[j, i]: B(i, j) - B(i + 1, j)
+        eb[:, :-1] = -gb_seg.T
+        # couplings seen by each side (zeroed at fixed nodes)
+        cw = g_cell.copy()
+        # fixed W(i, 0): unit row, no coupling to W(i, 1) or B(i, 0)
+        dw[fix_w, 0] = 1.0
+        ew[fix_w, 0] = 0.0
+        cw[fix_w, 0] = 0.0
+        db[-1, fix_b] = 1.0
+        if rows > 1:
+            eb[fix_b, rows - 2] = 0.0
+        cw[-1, fix_b] = 0.0
+        self.c_row = cw  # (rows, cols)
+        self.c_col = np.ascontiguousarray(cw.T)  # (cols, rows)
+        dwf, ewf, info = lapack.dpttrf(dw.ravel(), ew.ravel()[:-1])
+        if info != 0:
+            raise LineSystemError(f"word-line block not positive definite (pttrf info {info})")
+        dbf, ebf, info = lapack.dpttrf(np.ascontiguousarray(db.T).ravel(), eb.ravel()[:-1])
+        if info != 0:
+            raise LineSystemError(f"bit-line block not positive definite (pttrf info {info})")
+        self._w = (dwf, ewf)
+        self._b = (dbf, ebf)
+        self._eb = eb.ravel()[:-1]
+        self._db = np.ascontiguousarray(db.T).ravel()
+
+    # -- pieces -------------------------------------------------------------
+    def _tw_solve(self, x):
+        """T_w^{-1} x for x of shape (rows * cols, batch), row-major nodes."""
+        out, info = lapack.dpttrs(*self._w, x)
+        return out
+
+    def _tb_solve(self, x):
+        """T_b^{-1} x for x of shape (cols * rows, batch), column-major nodes."""
+        out, info = lapack.dpttrs(*self._b, x)
+        return out
+
+    def _tb_mul(self, x):
+        y = self._db[:, None] * x
+        y[:-1] += self._eb[:, None] * x[1:]
+        y[1:] += self._eb[:, None] * x[:-1]
+        return y
+
+    def _row_to_col(self, x):
+        rows, cols = self.shape
+        return x.reshape(rows, cols, -1).transpose(1, 0, 2).reshape(rows * cols, -1)
+
+    def _col_to_row(self, x):
+        rows, cols = self.shape
+        return x.reshape(cols, rows, -1).transpose(1, 0, 2).reshape(rows * cols, -1)
+
+    def _schur_mul(self, xb):
+        cr = self.c_row.reshape(-1, 1)
+        cc = self.c_col.reshape(-1, 1)
+        t = self._tw_solve(np.asfortranarray(cr * self._col_to_row(xb)))
+        return self._tb_mul(xb) - cc * self._row_to_col(t)
+
+    # -- solve --------------------------------------------------------------
+    def solve(self, rw, rb, *, rtol: float = 1e-13, max_iter: int = 500):
+        """Node voltages for right-hand sides ``rw``, ``rb`` of shape (batch, rows, cols).
+
+        Fixed nodes must already carry their value in ``rw``/``rb`` (their
+        row is the identity) and the neighbours' terms.  Returns ``(vw, vb,
+        iterations)``.  Stops when every column's preconditioned-CG residual
+        ``||r||_2 <= rtol ||b||_2`` (reduced system).
+
+        Raises
+        ------
+        LineSystemError
+            No convergence in ``max_iter`` iterations or a breakdown.
+        """
+        rows, cols = self.shape
+        batch = rw.shape[0]
+        rw_f = np.asfortranarray(rw.reshape(batch, -1).T)
+        rb_c = rb.transpose(2, 1, 0).reshape(cols * rows, batch)  # column-major nodes
+        cc = self.c_col.reshape(-1, 1)
+        b = rb_c + cc * self._row_to_col(self._tw_solve(rw_f))
+        bnorm = np.linalg.norm(b, axis=0)
+        bnorm[bnorm == 0] = 1.0
+        x = self._tb_solve(np.asfortranarray(b))
+        r = b - self._schur_mul(x)
+        z = self._tb_solve(np.asfortranarray(r))
+        p = z.copy()
+        rz = np.einsum("ij,ij->j", r, z)
+        it = 0
+        while True:
+            res = np.linalg.norm(r, axis=0) / bnorm
+            if (res <= rtol).all():
+                break
+            if it >= max_iter:
+                raise LineSystemError(
+                    f"line-preconditioned CG did not reach {rtol:g} in {max_iter} iterations (residual {res.max():.3g})"
+                )
+            q = self._schur_mul(p)
+            pq = np.einsum("ij,ij->j", p, q)
+            if not (pq > 0).all():
+                if (res[pq <= 0] <= 10 * rtol).all():
+                    break
+                raise LineSystemError("CG breakdown: the reduced system is not positive definite")
+            alpha = rz / pq
+            x += alpha * p
+            r -= alpha * q
+            z = self._tb_solve(np.asfortranarray(r))
+            rz_new = np.einsum("ij,ij->j", r, z)
+            p = z + (rz_new / np.where(rz == 0, 1.0, rz)) * p
+            rz = rz_new
+            it += 1
+        cr = self.c_row.reshape(-1, 1)
+        xw = self._tw_solve(np.asfortranarray(rw_f + cr * self._col_to_row(x)))
+        vw = xw.T.reshape(batch, rows, cols)
+        vb = x.reshape(cols, rows, batch).transpose(2, 1, 0)
+        return vw, vb, it
