@@ -540,7 +540,7 @@ class CrossbarSolver:
         if self.backend == "ngspice":
             from cosim.solvers._crossbar_ngspice import solve_ngspice
 
-            return solve_ngspice(self.spec, g, bias, v_wl, v_bl, device_iv)
+            return solve_ngspice(self.spec, g, bias, v_wl, v_bl, device_iv, self._network(bias))
         return self._solve_nodal(g, bias, v_wl, v_bl, device_iv)
 
     def _network(self, bias: Bias) -> _Network:
