@@ -8,6 +8,7 @@ import pytest
 from scipy.optimize import brentq
 
 from cosim.netlist.circuit import Circuit
+from cosim.netlist.graph import FloatingNodeError
 from cosim.solvers import solve_circuit
 from cosim.solvers.nodal import (
     FloatingCircuitError,
@@ -230,7 +231,7 @@ def test_floating_nodes_are_named():
     assert "'b'" in msg and "'c'" in msg and "'d'" in msg and "DC path" in msg
     assert "'mid'" not in msg
     assert info.value.nodes == ["b", "c", "d"]
-    assert isinstance(info.value, ValueError) and isinstance(info.value, SolverError)
+    assert isinstance(info.value, FloatingNodeError) and isinstance(info.value, SolverError)
 
 
 def test_loop_of_voltage_sources_is_singular_and_named():

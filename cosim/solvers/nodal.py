@@ -25,7 +25,9 @@ elements, and the matrix is factorised once per linear system with
   branches, so their current is reported like ngspice's ``v#branch``.
 * A node without a DC path to ground (through resistors, voltage sources,
   shorts or selectors; current sources are not DC paths) makes the circuit
-  floating: :class:`FloatingCircuitError` names the nodes.
+  floating: :class:`FloatingCircuitError` (a
+  :class:`~cosim.netlist.graph.FloatingNodeError`) names the nodes. The check
+  is one vectorised ``connected_components`` call, not a networkx traversal.
 * A loop of voltage sources (or a source shorted by 0-ohm resistors) makes the
   matrix singular: :class:`~cosim.solvers.result.SolverError` names a source
   in the loop. Any other singular factorisation is reported as such, never as
@@ -72,13 +74,7 @@ from scipy.sparse.linalg import splu
 from cosim.netlist.circuit import Circuit
 from cosim.solvers.result import CircuitSolution, SolverError
 
-try:  # the netlist layer's error type, when present, so callers catch one class
-    from cosim.netlist.graph import FloatingNodeError as _FloatingBase
-except ImportError:  # pragma: no cover - until cosim.netlist.graph exists
-
-    class _FloatingBase(ValueError):
-        """A node has no DC path to ground."""
-
+from cosim.netlist.graph import FloatingNodeError
 
 __all__ = [
     "solve_nodal",
@@ -107,11 +103,12 @@ _LIMIT_V0 = 2.0
 _MAX_NAMED = 10
 
 
-class FloatingCircuitError(_FloatingBase, SolverError):
+class FloatingCircuitError(FloatingNodeError, SolverError):
     """Nodes without a DC path to ground; ``nodes`` lists their names.
 
-    A ``ValueError`` (the netlist layer's ``FloatingNodeError`` when present)
-    and a :class:`~cosim.solvers.result.SolverError` at once.
+    Both the netlist layer's :class:`~cosim.netlist.graph.FloatingNodeError`
+    (a ``ValueError``) and a :class:`~cosim.solvers.result.SolverError`, so
+    either ``except`` catches it.
     """
 
     def __init__(self, message: str, nodes: list[str] | None = None) -> None:
