@@ -70,7 +70,9 @@ class MeasuredCurve(ParamsMixin, DeviceModel):
     (``v > v_threshold_v`` for ``polarity="positive"``,
     ``v < -v_threshold_v`` for ``"negative"``) and whose duration is > 0.
     This is a table of *identical* pulses, so one call is one pulse whatever
-    ``duration_s`` is (any duration > 0 counts as one pulse); the opposite
+    ``duration_s`` is (any duration > 0 counts as one pulse; hence the class
+    flag ``pulse_counted = True``: callers must not split a pulse into
+    sub-steps for this model); the opposite
     polarity and sub-threshold voltages change nothing (the measured curve
     has no depression branch).  Past the last point, ``on_overflow="clamp"``
     (default) keeps ``m = N-1``; ``"error"`` raises :class:`DeviceError`
@@ -114,6 +116,9 @@ class MeasuredCurve(ParamsMixin, DeviceModel):
     state_name: ClassVar[str] = "pulse_index"
     raises_conductance: str = "positive"
     ohmic: ClassVar[bool] = True
+    #: One ``advance`` call is one pulse, whatever its duration: a caller must
+    #: not split a pulse into sub-steps (each sub-step would count as a pulse).
+    pulse_counted: ClassVar[bool] = True
 
     def __init__(
         self,
