@@ -203,14 +203,14 @@ class Circuit:
             bad = np.flatnonzero(arrays["value"] < 0)
             if bad.size:
                 raise CircuitError(
-                    f"resistor {names[bad[0]]!r}: negative resistance {arrays['value'][bad[0]]!r} ohm"
+                    f"resistor {names[bad[0]]!r}: negative resistance {float(arrays['value'][bad[0]])!r} ohm"
                 )
         elif kind == "selector":
             for key in ("i_s_a", "v_0_v"):
                 bad = np.flatnonzero(~(arrays[key] > 0) | ~np.isfinite(arrays[key]))
                 if bad.size:
                     raise CircuitError(
-                        f"selector {names[bad[0]]!r}: {key} must be finite and > 0, got {arrays[key][bad[0]]!r}"
+                        f"selector {names[bad[0]]!r}: {key} must be finite and > 0, got {float(arrays[key][bad[0]])!r}"
                     )
         else:
             bad = np.flatnonzero(~np.isfinite(arrays["value"]))

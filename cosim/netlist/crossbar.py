@@ -50,7 +50,7 @@ def _as_array(name: str, value, shape: tuple[int, ...], *, allow_zero: bool, all
         raise CrossbarSpecError(f"{name} contains NaN at index {tuple(int(k) for k in np.argwhere(np.isnan(arr))[0])}")
     if (arr < 0).any():
         idx = tuple(int(k) for k in np.argwhere(arr < 0)[0])
-        raise CrossbarSpecError(f"{name} must be >= 0 ohm, got {arr[idx]!r} at index {idx}")
+        raise CrossbarSpecError(f"{name} must be >= 0 ohm, got {float(arr[idx])!r} at index {idx}")
     if not allow_zero and (arr == 0).any():
         idx = tuple(int(k) for k in np.argwhere(arr == 0)[0])
         raise CrossbarSpecError(f"{name} must be > 0 ohm, got 0 at index {idx}")
