@@ -489,3 +489,18 @@ def measured_4x4_array(
                         r_driver_ohm=r_driver_ohm, r_sense_ohm=r_sense_ohm)
     return CrossbarArray(model, np.zeros((4, 4)), spec=spec, backend=backend, split_tolerance=np.inf,
                          solver_options=solver_options)
+
+
+def letters_task(v_in_v: float = 0.1, bias_v: float = 0.1) -> PerceptronTask:
+    """Prezioso et al. 2015's task: 30 patterns of 3x3 letters (z, v, n), 9 pixel inputs + a bias input.
+
+    Pixel 1 -> ``+v_in_v``, 0 -> ``-v_in_v``; the 10th input is always
+    ``bias_v``. Labels are one-hot over the 3 classes (train = test set, as
+    in the paper, which reports the classification of the training patterns).
+    """
+    from cosim.algorithms.datasets_letters import letter_patterns
+
+    x, y = letter_patterns()
+    v = np.hstack([np.where(x == 1, v_in_v, -v_in_v), np.full((x.shape[0], 1), float(bias_v))])
+    labels = np.eye(3, dtype=np.int64)[y]
+    return PerceptronTask("prezioso_letters", v, labels, v, labels)
