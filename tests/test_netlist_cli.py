@@ -13,7 +13,7 @@ import pytest
 
 from cosim.cli import main
 from cosim.netlist.graph import check_floating, find_shorts
-from cosim.netlist.spice import load_spice, write_spice
+from cosim.netlist.spice import load_spice, read_spice, write_spice
 
 REPO = Path(__file__).resolve().parents[1]
 NETLISTS = REPO / "netlists"
@@ -106,6 +106,8 @@ def test_every_reference_netlist_loads_and_is_sound():
         c = load_spice(f)
         check_floating(c)
         assert find_shorts(c) == [], f
+        text = write_spice(c)
+        assert write_spice(read_spice(text)) == text, f
     listed = (NETLISTS / "README.md").read_text()
     for name in ("divider.cir", "bridge.cir", "crossbar_4x4_1r.cir", "crossbar_3x3_1s1r.cir"):
         assert f"`{name}`" in listed, f"netlists/README.md has no line for {name}"
