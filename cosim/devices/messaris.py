@@ -215,6 +215,42 @@ class Messaris2017(ParamsMixin, DeviceModel):
         out = np.where(pos, r_p - u_new, np.where(neg, r_n + u_new, r))
         return np.clip(out, self.r_min_ohm, self.r_max_ohm)
 
+    def spice_subckt(self, name: str = "cosim_messaris") -> str:
+        """This model as an ngspice behavioural subcircuit (for ``.tran``).
+
+        ``.subckt <name> a b params: r0=<r0_ohm>``: the state R is the voltage
+        of an internal node ``r`` on a 1 F capacitor (1 V = 1 ohm) charged by
+        a B-source ``I = dR/dt`` (the equation above with ``v = v(a, b)``);
+        the device itself is a B-source ``I = v(a, b) / v(r)``.  Start the
+        state with ``params: r0=...`` and ``.tran ... uic``.  Parameters
+        must be scalars (one subcircuit describes one device kind).
+
+        Raises
+        ------
+        DeviceError
+            If a parameter is a per-cell array.
+        """
+        vals = {}
+        for key in ("a_p", "a_n", "t_p_v", "t_n_v", "a0p_ohm", "a1p_ohm_per_v", "a0n_ohm", "a1n_ohm_per_v", "r0_ohm"):
+            arr = getattr(self, key)
+            if arr.ndim:
+                raise DeviceError(f"{self.name}: spice_subckt needs scalar parameters; {key} is an array of shape {arr.shape}")
+            vals[key] = repr(float(arr))
+        v = "v(a,b)"
+        r_p = f"({vals['a0p_ohm']}+({vals['a1p_ohm_per_v']})*{v})"
+        r_n = f"({vals['a0n_ohm']}+({vals['a1n_ohm_per_v']})*{v})"
+        up = f"({vals['a_p']})*(exp(abs({v})/{vals['t_p_v']})-1)*pow({r_p}-v(r),2)"
+        down = f"({vals['a_n']})*(exp(abs({v})/{vals['t_n_v']})-1)*pow(v(r)-{r_n},2)"
+        rate = f"({v} > 0) ? ((v(r) < {r_p}) ? {up} : 0) : ((v(r) > {r_n}) ? {down} : 0)"
+        return "\n".join([
+            f".subckt {name} a b params: r0={vals['r0_ohm']}",
+            "* Messaris 2017 (cosim.devices.Messaris2017); node r holds R (1 V = 1 ohm)",
+            "cstate r 0 1 ic={r0}",
+            f"bstate 0 r i={{{rate}}}",
+            "bdev a b i=v(a,b)/v(r)",
+            f".ends {name}",
+        ]) + "\n"
+
 
 #: NeuroPack's Messaris card (Huang et al. 2022, Table 2), full precision.
 NEUROPACK_2022: dict[str, float] = dict(
