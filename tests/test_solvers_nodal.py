@@ -147,16 +147,16 @@ def kcl_residuals(c: Circuit, sol) -> np.ndarray:
         scale[nn[b]] += abs(i)
 
     t = c.elements["resistor"]
-    for a, b, r in zip(t.n_plus, t.n_minus, t.params["value"]):
+    for a, b, r in zip(t.n_plus, t.n_minus, t.params.get("value", [])):
         flow(a, b, (v[nn[a]] - v[nn[b]]) / r)
     t = c.elements["vsource"]
     for name, a, b in zip(t.names, t.n_plus, t.n_minus):
         flow(a, b, sol.source_currents_a[name])
     t = c.elements["isource"]
-    for a, b, i in zip(t.n_plus, t.n_minus, t.params["value"]):
+    for a, b, i in zip(t.n_plus, t.n_minus, t.params.get("value", [])):
         flow(a, b, i)
     t = c.elements["selector"]
-    for a, b, i_s, v0 in zip(t.n_plus, t.n_minus, t.params["i_s_a"], t.params["v_0_v"]):
+    for a, b, i_s, v0 in zip(t.n_plus, t.n_minus, t.params.get("i_s_a", []), t.params.get("v_0_v", [])):
         flow(a, b, i_s * np.sinh((v[nn[a]] - v[nn[b]]) / v0))
     return np.array([abs(out[n]) / max(scale[n], 1e-30) for n in nn[1:]])
 
