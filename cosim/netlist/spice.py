@@ -571,6 +571,8 @@ def read_spice(text: str) -> Circuit:
         shown = raw_name(lineno) or name
         if letter not in "rvix":
             raise SpiceParseError(lineno, f"unsupported element {shown!r} ({_SUPPORTED})")
+        if _BAD_NAME_CHARS.search(name):
+            raise SpiceParseError(lineno, f"element name {shown!r} has a character SPICE cannot carry in a name")
         if name in seen:
             raise SpiceParseError(lineno, f"duplicate element name {shown!r} (first on line {seen[name]})")
         if letter == "r":
@@ -618,7 +620,7 @@ def read_spice(text: str) -> Circuit:
             params = {"i_s_a": p["is"], "v_0_v": p["v0"]}
         n_p, n_m = tok[1], tok[2]
         for node in (n_p, n_m):
-            if "=" in node or node == "params:":
+            if _BAD_NAME_CHARS.search(node) or node == "params:":
                 raise SpiceParseError(lineno, f"element {shown!r}: expected a node name, got {node!r}")
         seen[name] = lineno
         t = tables[kind]
