@@ -41,6 +41,8 @@ costs one factorisation.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
@@ -50,7 +52,7 @@ from cosim.netlist.crossbar import CrossbarSpec, CrossbarSpecError
 from cosim.solvers._xbar_lines import LineSystem, LineSystemError
 from cosim.solvers.result import CrossbarSolution, SolverError
 
-__all__ = ["CrossbarSolver", "solve_crossbar", "series_split", "BACKENDS"]
+__all__ = ["CrossbarSolver", "solve_crossbar", "series_split", "crossbar_solution_from_circuit", "BACKENDS", "METHODS"]
 
 BACKENDS = ("nodal", "ngspice")
 METHODS = ("auto", "lines", "sparse")
@@ -872,3 +874,97 @@ def solve_crossbar(
     with np.errstate(divide="ignore"):
         g = 1.0 / r
     return CrossbarSolver(spec, backend=backend).read(g, v_in_v)
+
+
+# ----------------------------------------------------------------------------
+# a solved crossbar netlist -> grids
+# ----------------------------------------------------------------------------
+_GRID_NODE = re.compile(r"^(wl|bl|mid)_(\d+)_(\d+)$")
+
+
+def crossbar_solution_from_circuit(circuit, solution) -> CrossbarSolution:
+    """Map a solved crossbar netlist (any backend) back to (rows, cols) grids.
+
+    The node and element names are those of
+    :func:`cosim.netlist.generate.crossbar_circuit` (``wl_i_j``, ``bl_i_j``,
+    ``mid_i_j``, devices ``rcell_i_j``, sources ``v_in_i`` / ``v_out_j``), so
+    this works for netlists written by ``cosim netlist`` and read back with
+    :func:`cosim.netlist.spice.load_spice`.
+
+    Parameters
+    ----------
+    circuit : Circuit
+        The crossbar circuit (its ``meta["crossbar"]`` gives the size when
+        present, else the largest ``wl_i_j`` / ``bl_i_j`` indices do).
+    solution : CircuitSolution
+        Its solved operating point.
+
+    Returns
+    -------
+    CrossbarSolution
+        No batch axis.  Cells absent from the netlist (open) carry 0 A;
+        their device voltage is the cell voltage.
+
+    Raises
+    ------
+    CrossbarSpecError
+        The circuit has no ``wl_i_j`` / ``bl_i_j`` node grid.
+    """
+    nv = solution.node_voltages_v
+    idx = {"wl": [], "bl": [], "mid": []}
+    for name in circuit.node_names:
+        m = _GRID_NODE.match(name)
+        if m:
+            idx[m.group(1)].append((int(m.group(2)), int(m.group(3)), name))
+    if not idx["wl"] or not idx["bl"]:
+        raise CrossbarSpecError(
+            f"circuit {circuit.title!r} is not a crossbar: it has no wl_<i>_<j> / bl_<i>_<j> nodes"
+        )
+    meta = circuit.meta.get("crossbar", {})
+    rows = int(meta.get("rows", 1 + max(i for i, _, _ in idx["wl"] + idx["bl"])))
+    cols = int(meta.get("cols", 1 + max(j for _, j, _ in idx["wl"] + idx["bl"])))
+    grids = {}
+    for kind in idx:
+        arr = np.full((rows, cols), np.nan)
+        for i, j, name in idx[kind]:
+            arr[i, j] = nv[name]
+        grids[kind] = arr
+    for kind in ("wl", "bl"):
+        if np.isnan(grids[kind]).any():
+            i, j = _first_index(np.isnan(grids[kind]))
+            raise CrossbarSpecError(f"circuit {circuit.title!r} has no node {kind}_{i}_{j}")
+    vw, vb = grids["wl"], grids["bl"]
+    v_cell = vw - vb
+    i_cell = np.zeros((rows, cols))
+    v_dev = v_cell.copy()
+    res = circuit.elements["resistor"]
+    names = circuit.node_names
+    for k, name in enumerate(res.names):
+        m = re.match(r"^rcell_(\d+)_(\d+)$", name)
+        if m:
+            i, j = int(m.group(1)), int(m.group(2))
+            v_d = nv[names[res.n_plus[k]]] - nv[names[res.n_minus[k]]]
+            v_dev[i, j] = v_d
+            i_cell[i, j] = v_d / res.params["value"][k]
+    src = solution.source_currents_a
+    v_src = dict(zip(circuit.elements["vsource"].names, circuit.elements["vsource"].params.get("value", [])))
+    driver = np.array([-src.get(f"v_in_{i}", 0.0) for i in range(rows)])
+    sense = np.array([src.get(f"v_out_{j}", 0.0) for j in range(cols)])
+    p_src = sum(v_src.get(f"v_in_{i}", 0.0) * driver[i] for i in range(rows)) - sum(
+        v_src.get(f"v_out_{j}", 0.0) * sense[j] for j in range(cols)
+    )
+    p_cells = float((i_cell * v_cell).sum())
+    return CrossbarSolution(
+        output_currents_a=sense.copy(),
+        cell_voltages_v=v_cell,
+        device_voltages_v=v_dev,
+        cell_currents_a=i_cell,
+        wordline_voltages_v=vw,
+        bitline_voltages_v=vb,
+        driver_currents_a=driver,
+        sense_currents_a=sense,
+        power_cells_w=p_cells,
+        power_wires_w=float(p_src) - p_cells,
+        backend=solution.backend,
+        info={"method": "netlist", "title": circuit.title},
+    )

@@ -1,0 +1,109 @@
+"""`cosim plot` and the crossbar maps: the netlist is mapped back to the right
+grids (checked against the crossbar solver on the same circuit), the PNG is
+written, and existing files / non-crossbar netlists are refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cosim.netlist.bias import read_bias
+from cosim.netlist.crossbar import CrossbarSpec, CrossbarSpecError
+from cosim.netlist.generate import crossbar_circuit
+from cosim.netlist.spice import load_spice, save_spice
+from cosim.solvers import solve_circuit
+from cosim.solvers.crossbar import CrossbarSolver, crossbar_solution_from_circuit
+
+SPEC = CrossbarSpec(5, 4, r_wordline_ohm=3.0, r_bitline_ohm=2.0, r_driver_ohm=1.0, r_sense_ohm=4.0, cell="1S1R")
+
+
+@pytest.fixture
+def netlist(tmp_path):
+    rng = np.random.default_rng(3)
+    r = rng.uniform(1e3, 1e5, SPEC.shape)
+    r[1, 2] = np.inf
+    v = rng.uniform(0.3, 0.9, SPEC.rows)
+    path = tmp_path / "xbar.cir"
+    save_spice(crossbar_circuit(SPEC, r, read_bias(v, SPEC.cols)), path)
+    return path, r, v
+
+
+def test_netlist_maps_back_to_the_solver_grids(netlist):
+    path, r, v = netlist
+    circuit = load_spice(path)
+    xsol = crossbar_solution_from_circuit(circuit, solve_circuit(circuit))
+    ref = CrossbarSolver(SPEC).read(1 / r, v)
+    for attr in ("cell_voltages_v", "device_voltages_v", "wordline_voltages_v", "bitline_voltages_v"):
+        np.testing.assert_allclose(getattr(xsol, attr), getattr(ref, attr), rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(xsol.cell_currents_a, ref.cell_currents_a, rtol=1e-8, atol=1e-16)
+    np.testing.assert_allclose(xsol.output_currents_a, ref.output_currents_a, rtol=1e-8)
+    np.testing.assert_allclose(xsol.driver_currents_a, ref.driver_currents_a, rtol=1e-8)
+    np.testing.assert_allclose(xsol.power_w, ref.power_w, rtol=1e-8)
+    assert xsol.cell_currents_a[1, 2] == 0.0
+
+
+def _cosim(*args, cwd):
+    """Run the command line in-process (as the console script does) from ``cwd``."""
+    import contextlib
+    import io
+    import os
+    import types
+
+    from cosim.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        os.chdir(old)
+    return types.SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+def test_cli_writes_png_and_refuses_to_overwrite(netlist, tmp_path):
+    path, _, _ = netlist
+    proc = _cosim("plot", str(path), "-o", "maps.png", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    png = tmp_path / "maps.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "crossbar 5x4 solved by nodal" in proc.stdout
+    again = _cosim("plot", str(path), "-o", "maps.png", cwd=tmp_path)
+    assert again.returncode == 2 and "maps.png exists" in again.stderr
+    assert _cosim("plot", str(path), "-o", "maps.png", "--force", cwd=tmp_path).returncode == 0
+
+
+def test_cli_refuses_missing_and_non_crossbar_files(tmp_path):
+    (tmp_path / "div.cir").write_text("divider\nv1 a 0 1\nr1 a b 1k\nr2 b 0 1k\n.op\n.end\n")
+    proc = _cosim("plot", "div.cir", "-o", "d.png", cwd=tmp_path)
+    assert proc.returncode == 2 and "div.cir" in proc.stderr and "not a crossbar" in proc.stderr
+    proc = _cosim("plot", "nope.cir", "-o", "d.png", cwd=tmp_path)
+    assert proc.returncode == 2 and "nope.cir" in proc.stderr
+    assert not (tmp_path / "d.png").exists()
+
+
+def test_plot_function_four_panels_and_batch_index():
+    from cosim.plots.crossbar import plot_crossbar_solution
+
+    rng = np.random.default_rng(0)
+    sol = CrossbarSolver(CrossbarSpec(4, 6, r_wordline_ohm=1.0, r_bitline_ohm=1.0)).read(
+        1 / rng.uniform(1e3, 1e5, (4, 6)), rng.uniform(0, 1, (3, 4))
+    )
+    with pytest.raises(ValueError, match="batch of 3"):
+        plot_crossbar_solution(sol)
+    fig = plot_crossbar_solution(sol, index=1)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert {"cell voltages (V)", "cell currents (A)", "word-line node voltages (V)", "bit-line node voltages (V)"} <= set(titles)
+    assert len(fig.axes) == 8  # four maps, four colour bars
+    np.testing.assert_allclose(fig.axes[0].images[0].get_array(), sol.cell_voltages_v[1])
+
+
+def test_not_a_crossbar_circuit_is_named():
+    from cosim.netlist.circuit import Circuit
+
+    c = Circuit("just a divider")
+    c.add("vsource", ["vin"], ["in"], ["0"], value=[1.0])
+    c.add("resistor", ["r1", "r2"], ["in", "mid"], ["mid", "0"], value=[1e3, 1e3])
+    with pytest.raises(CrossbarSpecError, match="just a divider"):
+        crossbar_solution_from_circuit(c, solve_circuit(c))
