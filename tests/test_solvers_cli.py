@@ -154,3 +154,29 @@ def test_demo_reports_failure_with_exit_code_1(capsys, tmp_path):
                        "--out", str(tmp_path / "f"))
     assert code == 1
     assert out.strip().splitlines()[-1].endswith("(tolerance 1e-300): FAILED")
+
+
+@pytest.mark.ngspice
+@pytest.mark.skipif(not HAVE_NGSPICE, reason="ngspice absent")
+def test_solve_zero_ohm_resistor_is_exact_in_both_backends(capsys, tmp_path):
+    path = tmp_path / "zero.cir"
+    path.write_text("zero\nv1 a 0 1\nr0 a b 0\nr1 b 0 1k\n.op\n.end\n")
+    for backend in ("nodal", "ngspice"):
+        code, out, err = run(capsys, "solve", str(path), "--backend", backend, "--json")
+        assert code == 0
+        sol = json.loads(out)
+        # an ideal short: V(b) = V(a) exactly (ngspice alone would clamp r0 to 1 mohm)
+        assert sol["node_voltages"]["b"] == pytest.approx(1.0, rel=1e-12)
+        assert sol["source_currents"] == {"v1": pytest.approx(-1e-3, rel=1e-12)}
+        assert ("0 V sources" in err) == (backend == "ngspice")
+
+
+def test_demo_without_ngspice_says_so_and_runs_nodal(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COSIM_NGSPICE", "/nonexistent/ngspice")
+    monkeypatch.setenv("NGSPICE_LIBRARY_PATH", "/nonexistent/libngspice.so.0")
+    monkeypatch.setitem(ng._SHARED, "instance", None)
+    monkeypatch.setitem(ng._SHARED, "failed", None)
+    code, out, _ = run(capsys, "demo", "--rows", "3", "--cols", "3", "--out", str(tmp_path / "n"))
+    assert code == 0
+    assert "ngspice: not available; install it with `apt-get install -y ngspice libngspice0`" in out
+    assert "compared with general nodal" in out and out.strip().endswith(": OK")

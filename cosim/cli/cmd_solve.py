@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -53,7 +54,16 @@ def main(args: argparse.Namespace) -> int:
 
     path = Path(args.netlist)
     circuit = load_spice(path)  # FileNotFoundError / SpiceParseError name the file and line
-    text = path.read_text() if args.backend != "nodal" else None
+    text = None
+    if args.backend != "nodal":
+        r_ohm = circuit.elements["resistor"].params.get("value")
+        if r_ohm is not None and (r_ohm == 0).any():
+            # ngspice clamps a 0-ohm resistor to 1 mohm; the circuit written back
+            # by cosim carries it as an exact 0 V source instead
+            print("cosim solve: note: 0-ohm resistors are given to ngspice as 0 V sources "
+                  "(ngspice would clamp them to 1 mohm)", file=sys.stderr)
+        else:
+            text = path.read_text()  # ngspice runs the user's own file
     t0 = time.perf_counter()
     solution = solve_circuit(circuit, backend=args.backend, spice_text=text)
     elapsed = time.perf_counter() - t0
