@@ -163,3 +163,25 @@ def test_bad_input_is_named(model):
         model.with_params(t_p_v=0.0)
     with pytest.raises(DeviceError, match="unknown parameter"):
         model.with_params(ap=1.0)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    r0=st.floats(1000.0, 60000.0),
+    v=st.floats(-1.25, 1.6),
+    t=st.floats(0.0, 10.0),
+)
+def test_property_monotone_toward_the_fixed_point(r0, v, t):
+    m = Messaris2017(a_p=AP, a_n=AN, t_p_v=TP, t_n_v=TN, a0p_ohm=A0P, a1p_ohm_per_v=A1P,
+                     a0n_ohm=A0N, a1n_ohm_per_v=A1N)
+    r = float(m.advance(r0, v, t))
+    if v > 0:
+        rp = A0P + A1P * v
+        assert (r0 <= r <= rp) if r0 < rp else r == r0
+    else:
+        rn = A0N + A1N * v
+        assert (rn <= r <= r0) if r0 > rn else r == r0

@@ -211,8 +211,12 @@ class Messaris2017(ParamsMixin, DeviceModel):
         """
         r, v, t = prepare_advance(self, state, v_v, duration_s, self.numeric_params())
         pos, neg, u, k, r_p, r_n = self._rates(r, v)
-        u_new = u / (1.0 + k * u * t)
-        out = np.where(pos, r_p - u_new, np.where(neg, r_n + u_new, r))
+        # the move u0 - u(t) = u0 * s / (1 + s), s = k u0 t, added to R: exact
+        # at t = 0 and free of the cancellation in r(v) - u(t) for small moves;
+        # min/max keep rounding from stepping past the fixed point
+        s = k * u * t
+        move = u * (s / (1.0 + s))
+        out = np.where(pos, np.minimum(r + move, r_p), np.where(neg, np.maximum(r - move, r_n), r))
         return np.clip(out, self.r_min_ohm, self.r_max_ohm)
 
     def spice_subckt(self, name: str = "cosim_messaris") -> str:
