@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["plot_metric_histogram", "plot_sweep_metric", "plot_read_accuracy", "plot_disturb_maps"]
+__all__ = ["plot_metric_histogram", "plot_sweep_metric", "plot_read_accuracy", "plot_read_point", "plot_disturb_maps"]
 
 
 def _plt():
@@ -58,45 +58,58 @@ def plot_sweep_metric(table, metric: str, grid: Sequence[str]):
     metric : str
         A numeric column.
     grid : sequence of str
-        The grid parameters; the first one with more than one value is the x
-        axis (log scale when positive and spanning more than a factor 50),
-        the others split the lines.
+        The grid parameters, in the sweep's order.  Of those with more than
+        one value, the first is the x axis (log scale when positive and
+        spanning more than a factor 50), the last one (when there are three
+        or more) splits the figure into panels, and the others split the lines.
 
     Returns
     -------
     matplotlib Figure, or None when the metric has no finite value.
     """
     plt = _plt()
-    data = table[[c for c in grid if c in table] + [metric]].copy()
+    present = [c for c in grid if c in table]
+    data = table[present + [metric]].copy()
     data = data[np.isfinite(data[metric].astype(float))]
-    if data.empty:
+    if data.empty or not present:
         return None
-    axes = [c for c in grid if c in data and data[c].nunique() > 1] or [c for c in grid if c in data][:1]
-    x, hue = axes[0], axes[1:]
-    fig, ax = plt.subplots(figsize=(4.8, 3.3))
-    groups = data.groupby(hue, dropna=False, sort=True) if hue else [((), data)]
+    varying = [c for c in present if data[c].nunique() > 1] or present[:1]
+    x = varying[0]
+    panel = varying[-1] if len(varying) >= 3 else None
+    hue = [c for c in varying[1:] if c != panel]
+    panels = list(dict.fromkeys(data[panel])) if panel else [None]
+    fig, axs = plt.subplots(1, len(panels), figsize=(1.0 + 3.9 * len(panels), 3.3), squeeze=False, sharey=True)
     numeric_x = _is_numeric(data[x])
-    categories = list(dict.fromkeys(data[x])) if not numeric_x else None
-    for key, sub in groups:
-        stats = sub.groupby(x, sort=True)[metric].agg(["mean", "std", "count"]).reset_index()
-        xs = stats[x].to_numpy(dtype=float) if numeric_x else np.array([categories.index(v) for v in stats[x]])
-        std = np.nan_to_num(stats["std"].to_numpy(dtype=float))
-        key = key if isinstance(key, tuple) else (key,)
-        label = ", ".join(f"{h}={k}" for h, k in zip(hue, key)) or None
-        ax.errorbar(xs, stats["mean"], yerr=std, marker="o", ms=3.5, capsize=2.5, lw=1.2, label=label)
-    if numeric_x:
-        xv = data[x].to_numpy(dtype=float)
-        if xv.min() > 0 and xv.max() / xv.min() > 50:
-            ax.set_xscale("log")
-    else:
-        ax.set_xticks(range(len(categories)), [str(c) for c in categories])
-    ax.set_xlabel(x)
-    ax.set_ylabel(metric)
-    n_seeds = data.groupby([*hue, x]).size().max() if len(data) else 0
-    ax.set_title(f"{metric} (mean +- std over up to {n_seeds} seed(s))", fontsize=8)
-    if hue:
-        ax.legend(fontsize=6, ncol=1 + len(groups) // 8 if hasattr(groups, "__len__") else 1)
-    ax.grid(alpha=0.3)
+    categories = None if numeric_x else list(dict.fromkeys(data[x]))
+    yv = data[metric].to_numpy(dtype=float)
+    for ax, pv in zip(axs[0], panels):
+        sub_all = data if panel is None else data[data[panel] == pv]
+        groups = sub_all.groupby(hue, dropna=False, sort=True) if hue else [((), sub_all)]
+        for key, sub in groups:
+            stats = sub.groupby(x, sort=True)[metric].agg(["mean", "std"]).reset_index()
+            xs = stats[x].to_numpy(dtype=float) if numeric_x else np.array([categories.index(v) for v in stats[x]])
+            std = np.nan_to_num(stats["std"].to_numpy(dtype=float))
+            key = key if isinstance(key, tuple) else (key,)
+            label = ", ".join(f"{h}={k}" for h, k in zip(hue, key)) or None
+            ax.errorbar(xs, stats["mean"], yerr=std, marker="o", ms=3.5, capsize=2.5, lw=1.2, label=label)
+        if numeric_x:
+            xv = data[x].to_numpy(dtype=float)
+            if xv.min() > 0 and xv.max() / xv.min() > 50:
+                ax.set_xscale("log")
+        else:
+            ax.set_xticks(range(len(categories)), [str(c) for c in categories])
+        if yv.min() > 0 and yv.max() / yv.min() > 50:
+            ax.set_yscale("log")
+        ax.set_xlabel(x)
+        ax.grid(alpha=0.3)
+        if panel is not None:
+            ax.set_title(f"{panel} = {pv}", fontsize=9)
+        if hue and ax is axs[0][-1]:
+            ax.legend(fontsize=6)
+    axs[0][0].set_ylabel(metric)
+    n_seeds = int(data.groupby(varying).size().max())
+    fig.suptitle(f"{metric} (mean +- std over {n_seeds} seed(s) per point)" if n_seeds > 1 else metric, fontsize=9)
+    fig.tight_layout()
     return fig
 
 
@@ -135,6 +148,35 @@ def plot_read_accuracy(results: Mapping[str, Mapping[str, np.ndarray]], sizes: S
             if j == 0:
                 ax.set_ylabel(label, fontsize=8)
     axs[0, -1].legend(fontsize=7, title="size", title_fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_read_point(cell_voltages_v: np.ndarray, v_in_v: np.ndarray, i_out_a: np.ndarray, i_ref_a: np.ndarray, *, title: str = ""):
+    """One read of one array: the read voltage each cell loses to the wires
+    (the IR-drop map, mV), and each bit line's relative current error.
+
+    Parameters
+    ----------
+    cell_voltages_v : (rows, cols)
+    v_in_v : (rows,)
+    i_out_a, i_ref_a : (cols,)
+        Output currents with the wires and the reference (ideal wires), ampere.
+    """
+    plt = _plt()
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(8.4, 3.4))
+    lost_mv = (np.asarray(v_in_v)[:, None] - cell_voltages_v) * 1e3
+    im = a0.imshow(lost_mv, cmap="magma", interpolation="nearest")
+    fig.colorbar(im, ax=a0, label="V_in of its row - V_cell (mV)")
+    a0.set_xlabel("bit line")
+    a0.set_ylabel("word line")
+    a0.set_title("read voltage lost to the wires", fontsize=9)
+    a1.plot(np.arange(i_out_a.size), (i_out_a - i_ref_a) / i_ref_a, ".-", ms=3)
+    a1.set_xlabel("bit line")
+    a1.set_ylabel("(I - I_ideal wires) / I_ideal wires")
+    a1.set_title("output current error", fontsize=9)
+    a1.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
