@@ -72,9 +72,8 @@ from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import splu
 
 from cosim.netlist.circuit import Circuit
-from cosim.solvers.result import CircuitSolution, SolverError
-
 from cosim.netlist.graph import FloatingNodeError
+from cosim.solvers.result import CircuitSolution, SolverError
 
 __all__ = [
     "solve_nodal",
@@ -413,42 +412,46 @@ def solve_nodal(
         x = mna.factor_solve(mna.A_lin, mna.b_lin)
         return _solution(mna, x)
 
-    D_s_full = sp.hstack([mna.D_s, sp.csr_matrix((mna.D_s.shape[0], mna.n_unknowns - n))]).tocsr()
-    vd_lin = np.zeros(len(mna.sel.names))  # iteration 1 linearises at 0 V
+    x = _newton(mna, vntol_v=vntol_v, reltol=reltol, abstol_a=abstol_a, max_iter=int(max_iter))
+    return _solution(mna, x)
+
+
+def _newton(mna: _MNA, *, vntol_v: float, reltol: float, abstol_a: float, max_iter: int) -> np.ndarray:
+    """Newton's method on the selectors (module docstring); returns the MNA unknowns."""
+    n = mna.n_nodes
+    # selector incidence padded with zero columns for the source-current unknowns
+    D_s = sp.hstack([mna.D_s, sp.csr_matrix((mna.D_s.shape[0], mna.n_unknowns - n))]).tocsr()
+    vd_lin = np.zeros(len(mna.sel.names))  # iteration 1 linearises every selector at 0 V
     x_prev = None
-    worst = (np.inf, "?", np.inf, "?")
-    for iteration in range(1, int(max_iter) + 1):
+    report = "no iteration ran"
+    for iteration in range(1, max_iter + 1):
         i_lin, g_lin = mna.selector_iv(vd_lin)
-        i_eq = i_lin - g_lin * vd_lin
-        A = mna.A_lin + D_s_full.T @ sp.diags(g_lin) @ D_s_full
-        rhs = mna.b_lin - D_s_full.T @ i_eq
+        # companion model: conductance g_lin in parallel with i_eq, stamped for all selectors at once
+        A = mna.A_lin + D_s.T @ sp.diags(g_lin) @ D_s
+        rhs = mna.b_lin - D_s.T @ (i_lin - g_lin * vd_lin)
         x = mna.factor_solve(A, rhs)
-        vd_new = mna.D_s @ x[:n]
-        vd_next, limited = _limit(vd_new, vd_lin, i_lin, g_lin, mna.i_s, mna.v_0)
+        vd_lin_next, limited = _limit(mna.D_s @ x[:n], vd_lin, i_lin, g_lin, mna.i_s, mna.v_0)
 
         resid, scale = mna.kcl_residual(x)
-        bad_r = np.abs(resid) - (abstol_a + reltol * scale)
-        k_r = int(np.argmax(np.abs(resid))) if n else 0
-        if x_prev is not None:
-            dv = np.abs(x[:n] - x_prev[:n])
-            bad_v = dv - (vntol_v + reltol * np.abs(x[:n]))
-            k_v = int(np.argmax(dv)) if n else 0
-            worst = (
-                float(np.abs(resid[k_r])) if n else 0.0,
-                mna.node_name_of_unknown(k_r) if n else "-",
-                float(dv[k_v]) if n else 0.0,
-                mna.node_name_of_unknown(k_v) if n else "-",
-            )
-            if not limited.any() and np.all(bad_v <= 0) and np.all(bad_r <= 0):
-                return _solution(mna, x)
-        elif n:
-            worst = (float(np.abs(resid[k_r])), mna.node_name_of_unknown(k_r), np.inf, "-")
-        x_prev = x
-        vd_lin = vd_next
+        excess_r = np.abs(resid) - (abstol_a + reltol * scale)
+        dv = np.abs(x[:n] - x_prev[:n]) if x_prev is not None else np.full(n, np.inf)
+        excess_v = dv - (vntol_v + reltol * np.abs(x[:n]))
+        if n == 0 or (not limited.any() and excess_v.max() <= 0 and excess_r.max() <= 0):
+            return x
+        k_r, k_v = int(np.argmax(excess_r)), int(np.argmax(excess_v))
+        step = (
+            f"largest voltage step {dv[k_v]:.3g} V at node {mna.node_name_of_unknown(k_v)!r}"
+            if x_prev is not None else "no voltage step yet (first iteration)"
+        )
+        report = (
+            f"worst KCL residual {abs(resid[k_r]):.3g} A at node {mna.node_name_of_unknown(k_r)!r} "
+            f"(tolerance {abstol_a + reltol * scale[k_r]:.3g} A), {step}, "
+            f"{int(limited.sum())} selector voltage(s) limited"
+        )
+        x_prev, vd_lin = x, vd_lin_next
     raise NewtonConvergenceError(
-        f"circuit {circuit.title!r}: Newton's method did not converge in {max_iter} iteration(s): "
-        f"worst KCL residual {worst[0]:.3g} A at node {worst[1]!r}, last voltage step {worst[2]:.3g} V "
-        f"at node {worst[3]!r} (vntol_v={vntol_v:g}, reltol={reltol:g}, abstol_a={abstol_a:g})"
+        f"circuit {mna.circuit.title!r}: Newton's method did not converge in {max_iter} iteration(s): "
+        f"{report} (vntol_v={vntol_v:g} V, reltol={reltol:g}, abstol_a={abstol_a:g} A)"
     )
 
 
