@@ -217,3 +217,11 @@ def test_bad_parameters_named():
         VTEAM().advance(0.5, np.inf, 1e-9)
     with pytest.raises(DeviceError, match="duration nan"):
         VTEAM(window="kvatinsky").advance(0.5, 1.0, np.nan)
+
+
+def test_rates_check_their_voltage():
+    for m, s in ((VTEAM(), 0.5), (LinearIonDrift(), 0.5)):
+        with pytest.raises(DeviceError, match="voltage nan"):
+            m.dstate_dt(s, float("nan"))
+        with pytest.raises(DeviceError, match="does not broadcast"):
+            m.dstate_dt(np.full(3, s), np.ones(2))

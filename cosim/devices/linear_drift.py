@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from cosim.devices._common import ParamsMixin, as_param, check_option, prepare_advance
+from cosim.devices._common import ParamsMixin, as_param, check_option, check_voltage, prepare_advance
 from cosim.devices.base import DeviceError, DeviceModel
 from cosim.devices.integrate import integrate_adaptive
 
@@ -173,7 +173,7 @@ class LinearIonDrift(ParamsMixin, DeviceModel):
     def dstate_dt(self, state: Any, v_v: Any) -> np.ndarray:
         """``dx/dt`` in 1/s at state ``x`` and voltage ``v_v``."""
         x = self.check_state(state)
-        v = np.broadcast_to(np.asarray(v_v, dtype=float), x.shape)
+        v = check_voltage(self, v_v, x.shape)
         i = v / (self.r_on_ohm * x + self.r_off_ohm * (1.0 - x))
         return self.k_per_a_s * i * window(self.window, x, i, self.p)
 

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from cosim.devices._common import ParamsMixin, as_param, prepare_advance
+from cosim.devices._common import ParamsMixin, as_param, check_voltage, prepare_advance
 from cosim.devices.base import DeviceError, DeviceModel
 
 
@@ -172,7 +172,7 @@ class Messaris2017(ParamsMixin, DeviceModel):
         """dR/dt in ohm/s at resistance ``state`` and voltage ``v_v`` (the
         right-hand side above; for integrators and SPICE cross-checks)."""
         r = self.check_state(state)
-        v = np.broadcast_to(np.asarray(v_v, dtype=float), r.shape)
+        v = check_voltage(self, v_v, r.shape)
         pos, neg, u, k, _, _ = self._rates(r, v)
         return np.where(pos, k * u**2, np.where(neg, -k * u**2, 0.0))
 

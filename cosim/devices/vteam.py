@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from cosim.devices._common import ParamsMixin, as_param, check_option, prepare_advance
+from cosim.devices._common import ParamsMixin, as_param, check_option, check_voltage, prepare_advance
 from cosim.devices.base import DeviceError, DeviceModel
 from cosim.devices.integrate import integrate_adaptive
 
@@ -201,7 +201,7 @@ class VTEAM(ParamsMixin, DeviceModel):
     def dstate_dt(self, state: Any, v_v: Any) -> np.ndarray:
         """``dx/dt`` in 1/s at state ``x`` and voltage ``v_v``."""
         x = self.check_state(state)
-        v = np.broadcast_to(np.asarray(v_v, dtype=float), x.shape)
+        v = check_voltage(self, v_v, x.shape)
         rate = self._base_rate(v, self.k_on_m_per_s, self.k_off_m_per_s, self.alpha_on,
                                self.alpha_off, self.v_on_v, self.v_off_v)
         return rate * self._window(x, rate)
