@@ -14,6 +14,7 @@ import pytest
 from cosim.array import CrossbarArray
 from cosim.devices import Messaris2017, NEUROPACK_2022
 from cosim.devices.selector import SinhSelector
+from cosim.netlist.bias import write_bias
 from cosim.netlist.crossbar import CrossbarSpec
 from cosim.solvers.ngspice import ngspice_available
 
@@ -80,6 +81,12 @@ def test_ir_drop_far_cell_changes_less(model):
     (v_near, d_near), (v_far, d_far) = out["near"], out["far"]
     assert -1.2 < v_near < v_far < 0  # both weakened, the far one more
     assert d_near < d_far < 0 and abs(d_near) > 1.1 * abs(d_far)
+    # the query answers what the pulse saw at its start, without changing anything
+    fresh = CrossbarArray(model, r0, spec=spec, backend="nodal", split_tolerance=np.inf)
+    bias = write_bias("v2", (n, n), 0, n - 1, -1.2)
+    v = fresh.cell_voltages_v(bias)
+    np.testing.assert_array_equal(fresh.state, r0)
+    np.testing.assert_allclose(v, fresh.pulse(bias, 10e-6).v_device_v, rtol=1e-14, atol=1e-15)
 
 
 def test_split_tolerance_converges_with_ir_drop(model):

@@ -154,6 +154,16 @@ def test_read_noise_seeded_bit_identical(model, r_grid):
     assert np.all(np.abs(a / clean - 1) <= 0.01) and np.any(a != clean)
 
 
+def test_devices_read_noise_helper_is_accepted(model, r_grid):
+    from cosim.devices.variability import ReadNoise
+
+    v = np.array([0.2, 0.1])
+    a = CrossbarArray(model, r_grid, read_noise=ReadNoise("uniform", 0.01), rng=5).read(v)
+    b = CrossbarArray(model, r_grid, read_noise=ReadNoise("uniform", 0.01), rng=5).read(v)
+    clean = CrossbarArray(model, r_grid).read(v)
+    assert np.array_equal(a, b) and np.all(np.abs(a / clean - 1) <= 0.01) and np.all(a != clean)
+
+
 def test_copy_is_independent(model, r_grid):
     arr = CrossbarArray(model, r_grid)
     twin = arr.copy()

@@ -556,6 +556,21 @@ class CrossbarArray:
             tolerance_met=tol_met,
         )
 
+    def cell_voltages_v(self, bias: Bias) -> np.ndarray:
+        """Voltage every device would see under ``bias`` at the present state, without applying it.
+
+        The same solve a pulse makes at its start (for predictors such as a
+        circuit-aware verified write). Returns (rows, cols), volt: across the
+        memristive device (for 1S1R / 1T1R cells its share of the cell voltage).
+        Raises ``ArrayError`` for a bias that is not a Bias or of the wrong shape.
+        """
+        if not isinstance(bias, Bias):
+            raise ArrayError(f"bias must be a cosim.netlist.bias.Bias, got {type(bias).__name__}")
+        if bias.shape != self._shape:
+            raise ArrayError(f"bias has shape {bias.shape}; the array is {self._shape}")
+        v, _, _ = self._backend.apply(self.model, self._state, self._g, bias)
+        return np.array(v, dtype=float)
+
     def write(self, rows_sel, cols_sel, amplitude_v: float, width_s: float, scheme: str = "v2") -> PulseReport:
         """Pulse the block ``rows_sel x cols_sel`` with ``amplitude_v`` under a write scheme.
 
