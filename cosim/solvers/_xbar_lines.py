@@ -96,36 +96,34 @@ class LineSystem:
         self._eb = eb.ravel()[:-1]
         self._db = np.ascontiguousarray(db.T).ravel()
 
-    # -- pieces -------------------------------------------------------------
+    # -- pieces (batch-leading layout: each right-hand side contiguous) ------
     def _tw_solve(self, x):
-        """T_w^{-1} x for x of shape (rows * cols, batch), row-major nodes."""
-        out, info = lapack.dpttrs(*self._w, x)
-        return out
+        """T_w^{-1} x for x of shape (batch, rows, cols)."""
+        b = x.shape[0]
+        out, info = lapack.dpttrs(*self._w, x.reshape(b, -1).T)
+        return out.T.reshape(x.shape)
 
     def _tb_solve(self, x):
-        """T_b^{-1} x for x of shape (cols * rows, batch), column-major nodes."""
-        out, info = lapack.dpttrs(*self._b, x)
-        return out
+        """T_b^{-1} x for x of shape (batch, cols, rows) (bit lines contiguous)."""
+        b = x.shape[0]
+        out, info = lapack.dpttrs(*self._b, x.reshape(b, -1).T)
+        return out.T.reshape(x.shape)
 
     def _tb_mul(self, x):
-        y = self._db[:, None] * x
-        y[:-1] += self._eb[:, None] * x[1:]
-        y[1:] += self._eb[:, None] * x[:-1]
-        return y
-
-    def _row_to_col(self, x):
-        rows, cols = self.shape
-        return x.reshape(rows, cols, -1).transpose(1, 0, 2).reshape(rows * cols, -1)
-
-    def _col_to_row(self, x):
-        rows, cols = self.shape
-        return x.reshape(cols, rows, -1).transpose(1, 0, 2).reshape(rows * cols, -1)
+        flat = x.reshape(x.shape[0], -1)
+        y = self._db * flat
+        y[:, :-1] += self._eb * flat[:, 1:]
+        y[:, 1:] += self._eb * flat[:, :-1]
+        return y.reshape(x.shape)
 
     def _schur_mul(self, xb):
-        cr = self.c_row.reshape(-1, 1)
-        cc = self.c_col.reshape(-1, 1)
-        t = self._tw_solve(np.asfortranarray(cr * self._col_to_row(xb)))
-        return self._tb_mul(xb) - cc * self._row_to_col(t)
+        """S xb for xb of shape (batch, cols, rows)."""
+        t = self._tw_solve(self.c_row * xb.transpose(0, 2, 1))
+        return self._tb_mul(xb) - self.c_col * t.transpose(0, 2, 1)
+
+    @staticmethod
+    def _dot(a, b):
+        return np.einsum("bij,bij->b", a, b)
 
     # -- solve --------------------------------------------------------------
     def solve(self, rw, rb, *, rtol: float = 1e-13, max_iter: int = 500):
@@ -133,7 +131,7 @@ class LineSystem:
 
         Fixed nodes must already carry their value in ``rw``/``rb`` (their
         row is the identity) and the neighbours' terms.  Returns ``(vw, vb,
-        iterations)``.  Stops when every column's preconditioned-CG residual
+        iterations)``.  Stops when every item's preconditioned-CG residual
         ``||r||_2 <= rtol ||b||_2`` (reduced system).
 
         Raises
@@ -141,22 +139,19 @@ class LineSystem:
         LineSystemError
             No convergence in ``max_iter`` iterations or a breakdown.
         """
-        rows, cols = self.shape
-        batch = rw.shape[0]
-        rw_f = np.asfortranarray(rw.reshape(batch, -1).T)
-        rb_c = rb.transpose(2, 1, 0).reshape(cols * rows, batch)  # column-major nodes
-        cc = self.c_col.reshape(-1, 1)
-        b = rb_c + cc * self._row_to_col(self._tw_solve(rw_f))
-        bnorm = np.linalg.norm(b, axis=0)
+        rw = np.ascontiguousarray(rw, dtype=float)
+        rb_c = np.ascontiguousarray(rb.transpose(0, 2, 1), dtype=float)  # (batch, cols, rows)
+        b = rb_c + self.c_col * self._tw_solve(rw).transpose(0, 2, 1)
+        bnorm = np.sqrt(self._dot(b, b))
         bnorm[bnorm == 0] = 1.0
-        x = self._tb_solve(np.asfortranarray(b))
+        x = self._tb_solve(b)
         r = b - self._schur_mul(x)
-        z = self._tb_solve(np.asfortranarray(r))
+        z = self._tb_solve(r)
         p = z.copy()
-        rz = np.einsum("ij,ij->j", r, z)
+        rz = self._dot(r, z)
         it = 0
         while True:
-            res = np.linalg.norm(r, axis=0) / bnorm
+            res = np.sqrt(self._dot(r, r)) / bnorm
             if (res <= rtol).all():
                 break
             if it >= max_iter:
@@ -164,21 +159,19 @@ class LineSystem:
                     f"line-preconditioned CG did not reach {rtol:g} in {max_iter} iterations (residual {res.max():.3g})"
                 )
             q = self._schur_mul(p)
-            pq = np.einsum("ij,ij->j", p, q)
-            if not (pq > 0).all():
-                if (res[pq <= 0] <= 10 * rtol).all():
-                    break
+            pq = self._dot(p, q)
+            active = res > rtol  # converged items are frozen
+            if not (pq[active] > 0).all():
                 raise LineSystemError("CG breakdown: the reduced system is not positive definite")
-            alpha = rz / pq
+            alpha = np.where(active, rz / np.where(active, pq, 1.0), 0.0)[:, None, None]
             x += alpha * p
             r -= alpha * q
-            z = self._tb_solve(np.asfortranarray(r))
-            rz_new = np.einsum("ij,ij->j", r, z)
-            p = z + (rz_new / np.where(rz == 0, 1.0, rz)) * p
+            z = self._tb_solve(r)
+            rz_new = self._dot(r, z)
+            beta = np.where(active, rz_new / np.where(rz == 0, 1.0, rz), 0.0)[:, None, None]
+            p = z + beta * p
             rz = rz_new
             it += 1
-        cr = self.c_row.reshape(-1, 1)
-        xw = self._tw_solve(np.asfortranarray(rw_f + cr * self._col_to_row(x)))
-        vw = xw.T.reshape(batch, rows, cols)
-        vb = x.reshape(cols, rows, batch).transpose(2, 1, 0)
+        vw = self._tw_solve(rw + self.c_row * x.transpose(0, 2, 1))
+        vb = x.transpose(0, 2, 1)
         return vw, vb, it
