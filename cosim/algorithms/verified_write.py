@@ -49,7 +49,11 @@ Steps (per call, for the cells still outside tolerance)
    (its amplitude's sign). Under a passive scheme (``"v2"``, ``"v3"``,
    ``"floating"``) on a circuit backend every half-selected cell on the
    selected lines is disturbed by what the circuit gives it; on the ideal
-   backend only the selected cells move (ideal selectors).
+   backend only the selected cells move (ideal selectors). On the ideal
+   backend groups of equal width on different lines are merged into one
+   ideal-selector bias (each line at its own amplitude, ``merge="auto"``):
+   the devices see exactly what separate pulses would give them, in fewer
+   array calls.
 5. **Verify**: read again (step 1 of the next round); cells now within
    tolerance stop.
 
@@ -78,7 +82,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from cosim.engine.events import Composite, Read, Write
+from cosim.engine.events import Composite, Pulse, Read, Write
 
 __all__ = [
     "PulseOption",
@@ -300,6 +304,8 @@ class _Plan:
     grouping: str
     v_read_v: float
     circuit_solves: str
+    r_initial: np.ndarray | None = None
+    merge: bool = False
 
 
 def _state_from_r(model, r: np.ndarray) -> np.ndarray:
@@ -337,7 +343,9 @@ def _plan(p: _Plan):
         return _r_from_currents(np.atleast_2d(cur)[inv, p.cols[idx]], p.v_read_v)
 
     r_read = np.full(n, np.nan)
-    if n:
+    if p.r_initial is not None:
+        r_read[:] = p.r_initial
+    elif n:
         r_read[:] = yield from read(np.arange(n))
     hist[0] = r_read
     r_initial = r_read.copy()
@@ -366,14 +374,15 @@ def _plan(p: _Plan):
         choice = np.argmin(dist, axis=0)
         opt_hist[step, active] = choice
         pred_hist[step, active] = r_pred[choice, np.arange(active.size)]
+        groups = []  # (option, axis, line, cells)
         for k in np.unique(choice):
             members = active[choice == k]
             for axis, line, grp in _groups(p.rows[members], p.cols[members], p.grouping):
-                cells = members[grp]
-                rows_sel = line if axis == "row" else p.rows[cells]
-                cols_sel = p.cols[cells] if axis == "row" else line
-                report = yield Write(rows_sel, cols_sel, float(amps[k]), float(widths[k]), p.scheme, label="program")
-                n_pulses += 1
+                groups.append((int(k), axis, line, members[grp]))
+        for event, pulsed in _pulse_events(p, groups, amps, widths):
+            report = yield event
+            n_pulses += 1
+            for k, cells in pulsed:
                 v_dev = report.v_device_v[p.rows[cells], p.cols[cells]]
                 g_before = model.conductance_s(report.state_before[p.rows[cells], p.cols[cells]])
                 e_cell[cells] += v_dev**2 * g_before * widths[k]
@@ -400,6 +409,56 @@ def _plan(p: _Plan):
         predicted_ohm=pred_hist,
         options=p.options,
     )
+
+
+def _pulse_events(p: _Plan, groups, amps, widths):
+    """The pulses of one step: yields (event, [(option, cells), ...]).
+
+    Without merging, one :class:`Write` per group (a line and an option).
+    With merging (the ideal backend: ideal selectors, no wires, so pulses on
+    disjoint cells do not interact), groups of equal width along one axis
+    whose lines differ share one :class:`Pulse`: each selected word line is
+    driven at its own amplitude (bit lines at 0 V), or each selected bit
+    line at minus its amplitude (word lines at 0 V), with an ideal-selector
+    bias that selects exactly the groups' cells. The devices see the same
+    voltages for the same time as with separate pulses, so the outcome is
+    the same (to rounding); only the number of array calls drops.
+    """
+    from cosim.netlist.bias import Bias
+
+    if not p.merge:
+        for k, axis, line, cells in groups:
+            rows_sel = line if axis == "row" else p.rows[cells]
+            cols_sel = p.cols[cells] if axis == "row" else line
+            yield Write(rows_sel, cols_sel, float(amps[k]), float(widths[k]), p.scheme, label="program"), [(k, cells)]
+        return
+    shape = p.array.shape
+    packs: list[dict] = []  # each: width, axis, used lines -> amplitude, members
+    for k, axis, line, cells in groups:
+        for pack in packs:
+            if pack["width"] == widths[k] and pack["axis"] == axis and line not in pack["lines"]:
+                break
+        else:
+            pack = {"width": widths[k], "axis": axis, "lines": {}, "members": []}
+            packs.append(pack)
+        pack["lines"][line] = amps[k]
+        pack["members"].append((k, cells))
+    for pack in packs:
+        wl = np.zeros(shape[0])
+        bl = np.zeros(shape[1])
+        lines = np.fromiter(pack["lines"], dtype=np.int64)
+        levels = np.fromiter(pack["lines"].values(), dtype=float)
+        if pack["axis"] == "row":
+            wl[lines] = levels
+        else:
+            bl[lines] = -levels
+        sel = np.zeros(shape, dtype=bool)
+        for _, cells in pack["members"]:
+            sel[p.rows[cells], p.cols[cells]] = True
+        gate = np.zeros(shape[0], dtype=bool)
+        gate[np.unique(np.nonzero(sel)[0])] = True
+        bias = Bias(wordline_v=wl, bitline_v=bl, gate_on=gate, selected=sel, ideal_selector=True)
+        yield Pulse(bias, float(pack["width"]), label="program"), pack["members"]
 
 
 def _circuit_ratios(p: _Plan, active: np.ndarray, pol: np.ndarray, amps: np.ndarray):
@@ -436,8 +495,14 @@ def _circuit_ratios(p: _Plan, active: np.ndarray, pol: np.ndarray, amps: np.ndar
 
 
 def _make_plan(array, rows, cols, r_target_ohm, *, options, tolerance, max_steps, predictor, scheme,
-               grouping, v_read_v, circuit_solves) -> _Plan:
+               grouping, v_read_v, circuit_solves, r_initial_ohm=None, merge="auto") -> _Plan:
     rows, cols, target = _check_cells(array, rows, cols, r_target_ohm)
+    if r_initial_ohm is not None:
+        r_initial_ohm = np.atleast_1d(np.asarray(r_initial_ohm, dtype=float))
+        if r_initial_ohm.shape != target.shape:
+            raise VerifiedWriteError(f"r_initial_ohm has shape {r_initial_ohm.shape}; expected {target.shape}")
+        if np.isnan(r_initial_ohm).any() or (r_initial_ohm <= 0).any():
+            raise VerifiedWriteError("r_initial_ohm must hold resistances > 0 ohm (inf for an open cell)")
     opts = tuple(options)
     if not opts or not all(isinstance(o, PulseOption) for o in opts):
         raise VerifiedWriteError("options must be a non-empty sequence of PulseOption")
@@ -462,8 +527,16 @@ def _make_plan(array, rows, cols, r_target_ohm, *, options, tolerance, max_steps
     signs = {np.sign(o.amplitude_v) for o in opts}
     if signs != {-1.0, 1.0}:
         raise VerifiedWriteError("options must include both polarities (positive and negative amplitudes)")
+    if merge == "auto":
+        merge = array.backend == "ideal"
+    if merge not in (True, False):
+        raise VerifiedWriteError(f"merge must be 'auto', True or False, got {merge!r}")
+    if merge and array.backend != "ideal":
+        raise VerifiedWriteError(
+            f"merge=True is exact only on the ideal backend (no wires, ideal selectors); this array's backend is {array.backend!r}"
+        )
     return _Plan(array, rows, cols, target, opts, float(tolerance), int(max_steps), predictor, scheme,
-                 grouping, float(v_read_v), circuit_solves)
+                 grouping, float(v_read_v), circuit_solves, r_initial_ohm, bool(merge))
 
 
 def _run_direct(gen, array):
@@ -474,6 +547,8 @@ def _run_direct(gen, array):
         while True:
             if isinstance(event, Read):
                 result = array.read(event.v_in_v)
+            elif isinstance(event, Pulse):
+                result = array.pulse(event.bias, event.width_s)
             else:
                 result = array.write(event.rows_sel, event.cols_sel, event.amplitude_v, event.width_s, event.scheme)
             event = gen.send(result)
@@ -495,6 +570,8 @@ def verified_write(
     grouping: str = "auto",
     v_read_v: float = 0.2,
     circuit_solves: str = "auto",
+    r_initial_ohm=None,
+    merge="auto",
 ) -> WriteReport:
     """Program cells ``(rows[k], cols[k])`` of ``array`` to ``r_target_ohm[k]`` by predict-write-verify.
 
@@ -527,6 +604,14 @@ def verified_write(
         Read voltage, volt.
     circuit_solves : {"auto", "linear", "per_amplitude"}
         How the circuit predictor solves candidate biases (module docstring).
+    r_initial_ohm : array_like (n,), optional
+        The controller's latest reading of the cells (e.g. the read it
+        computed the targets from, as NeuroPack does); given, the first read
+        is skipped.
+    merge : {"auto", True, False}
+        Let pulses of equal width on different lines share one bias (exact
+        on the ideal backend only, where it is the default; see
+        ``_pulse_events``). ``True`` on another backend is refused.
 
     Returns
     -------
@@ -541,7 +626,8 @@ def verified_write(
     """
     plan = _make_plan(array, rows, cols, r_target_ohm, options=options, tolerance=tolerance,
                       max_steps=max_steps, predictor=predictor, scheme=scheme, grouping=grouping,
-                      v_read_v=v_read_v, circuit_solves=circuit_solves)
+                      v_read_v=v_read_v, circuit_solves=circuit_solves, r_initial_ohm=r_initial_ohm,
+                      merge=merge)
     return _run_direct(_plan(plan), array)
 
 
@@ -560,7 +646,7 @@ class VerifiedWrite(Composite):
 
     def expand(self, array, now_s: float):
         kw = dict(options=NEUROPACK_OPTIONS, tolerance=0.01, max_steps=5, predictor="nominal", scheme="ideal",
-                  grouping="auto", v_read_v=0.2, circuit_solves="auto")
+                  grouping="auto", v_read_v=0.2, circuit_solves="auto", merge="auto")
         kw.update(self._kwargs)
         plan = _make_plan(array, *self._args, **kw)
         return _plan(plan)
