@@ -112,6 +112,17 @@ def test_splitting_exact_model_is_consistent(model, r_grid):
     assert abs(ra.energy_j - e_ref) / e_ref > 0.1  # one step at the start conductance is far off
 
 
+def test_pulse_counted_model_is_never_split():
+    from cosim.devices.measured import MeasuredCurve
+
+    dev = MeasuredCurve(g_table_s=[1e-6, 2e-6, 4e-6, 8e-6], v_threshold_v=0.5)
+    arr = CrossbarArray(dev, np.zeros((2, 2)), split_tolerance=1e-3)
+    rep = arr.write(0, 1, 1.0, 1e-6)
+    assert rep.n_substeps == 1 and rep.n_advances == 1
+    np.testing.assert_array_equal(arr.state, [[0, 1], [0, 0]])  # one pulse = one step along the curve
+    np.testing.assert_allclose(arr.conductance_s, [[1e-6, 2e-6], [1e-6, 1e-6]])
+
+
 def test_stuck_cells_do_not_move(model, r_grid):
     stuck = np.zeros((2, 3), bool)
     stuck[0, :] = True

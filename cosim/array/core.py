@@ -183,7 +183,8 @@ class CrossbarArray:
     split_tolerance : float, default 0.05
         Largest relative conductance change of any cell inside one sub-step
         of a pulse before the pulse is split (see the module docstring).
-        ``inf`` disables splitting.
+        ``inf`` disables splitting. Models with ``pulse_counted = True`` (one
+        ``advance`` call is one pulse, e.g. ``MeasuredCurve``) are never split.
     max_halvings : int, default 12
         A sub-step is never shorter than ``width_s / 2**max_halvings``.
     stuck : array_like of bool (rows, cols), optional
@@ -510,7 +511,8 @@ class CrossbarArray:
         n_sub = n_adv = 0
         max_rel = 0.0
         tol_met = True
-        tol = self.split_tolerance
+        # a pulse-counted model (one advance call = one pulse, e.g. MeasuredCurve) must not be split
+        tol = np.inf if getattr(self.model, "pulse_counted", False) else self.split_tolerance
         stuck = self._stuck
         model, rng = self.model, self.rng
         while pos < units:
