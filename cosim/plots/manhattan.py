@@ -26,9 +26,27 @@ def plot_conductances(g_s: np.ndarray, rows: Sequence[int], cols: Sequence[int],
     """One panel per device of the task's sub-array: conductance (siemens) against update.
 
     ``g_s`` (E, array_rows, array_cols); ``rows`` / ``cols`` select the devices shown.
+    More than 16 devices: one panel per column, one line per row (many
+    small panels are slow to draw and unreadable).
     """
     plt = _plt()
     rows, cols = list(rows), list(cols)
+    if len(rows) * len(cols) > 16:
+        fig, axes = plt.subplots(1, len(cols), figsize=(2.6 * len(cols) + 1, 3.4), sharex=True, squeeze=False)
+        x = np.arange(g_s.shape[0])
+        for b, c in enumerate(cols):
+            ax = axes[0, b]
+            for a, r in enumerate(rows):
+                ax.plot(x, g_s[:, r, c] * 1e6, "-", lw=1, color=plt.cm.viridis(a / max(1, len(rows) - 1)),
+                        label=f"row {r}" if b == 0 else None)
+            ax.set_title(f"column {c}", fontsize=8)
+            ax.tick_params(labelsize=6)
+            ax.set_xlabel("update", fontsize=7)
+        axes[0, 0].set_ylabel("conductance (µS)")
+        axes[0, 0].legend(fontsize=5, ncol=2)
+        fig.suptitle(title or "Conductance of every device")
+        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.15, top=0.85, wspace=0.35)
+        return fig
     fig, axes = plt.subplots(len(rows), len(cols), figsize=(1.9 * len(cols) + 1, 1.4 * len(rows) + 1),
                              sharex=True, squeeze=False)
     x = np.arange(g_s.shape[0])
@@ -49,6 +67,22 @@ def plot_weights(weights_s: np.ndarray, *, title: str = ""):
     """One panel per synapse: weight ``G+ - G-`` (siemens) against update; ``weights_s`` (E, n_in, n_out)."""
     plt = _plt()
     n_in, n_out = weights_s.shape[1:]
+    if n_in * n_out > 16:  # one panel per neuron, one line per input
+        fig, axes = plt.subplots(1, n_out, figsize=(3.6 * n_out + 1, 3.4), sharex=True, squeeze=False)
+        x = np.arange(weights_s.shape[0])
+        for i in range(n_out):
+            ax = axes[0, i]
+            for j in range(n_in):
+                ax.plot(x, weights_s[:, j, i] * 1e6, "-", lw=1, color=plt.cm.tab10(j % 10),
+                        label=f"input {j}" if i == 0 else None)
+            ax.axhline(0, color="grey", lw=0.5)
+            ax.set_title(f"neuron {i}", fontsize=8)
+            ax.set_xlabel("update", fontsize=7)
+        axes[0, 0].set_ylabel("weight G+ - G- (µS)")
+        axes[0, 0].legend(fontsize=5, ncol=2)
+        fig.suptitle(title or "Synaptic weights")
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.85, wspace=0.3)
+        return fig
     fig, axes = plt.subplots(n_in, n_out, figsize=(2.4 * n_out + 1, 1.2 * n_in + 1), sharex=True, squeeze=False)
     x = np.arange(weights_s.shape[0])
     for j in range(n_in):
