@@ -309,3 +309,32 @@ def test_crossbar_circuit_agrees_with_crossbar_solver():
         out = np.array([sol.source_currents_a[f"v_out_{j}"] for j in range(spec.cols)])
         ref = CrossbarSolver(spec).read(1.0 / r_cell, v_in).output_currents_a
         np.testing.assert_allclose(out, ref, rtol=1e-8)
+
+
+def test_newton_converges_on_random_biased_1s1r_crossbars():
+    # write biases (V/2, V/3, floating lines), stiff and soft selectors, ideal and
+    # resistive wires: Newton must converge and satisfy KCL with the true sinh currents
+    gen = pytest.importorskip("cosim.netlist.generate")
+    from cosim.devices.selector import SinhSelector
+    from cosim.netlist.bias import write_bias
+    from cosim.netlist.crossbar import CrossbarSpec
+
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(2, 9))
+        sel = SinhSelector(i_s_a=10 ** rng.uniform(-12, -6), v_0_v=10 ** rng.uniform(-2, -0.5))
+        spec = CrossbarSpec(n, n, r_wordline_ohm=rng.choice([0.0, 1.0, 10.0]),
+                            r_bitline_ohm=rng.choice([0.0, 1.0, 10.0]), cell="1S1R", selector=sel)
+        bias = write_bias(str(rng.choice(["v2", "v3", "floating"])), (n, n), [0], [n - 1], rng.uniform(-5, 5))
+        c = gen.crossbar_circuit(spec, rng.uniform(1e2, 1e6, (n, n)), bias)
+        sol = solve_nodal(c)
+        v = sol.node_voltages_v
+        t = c.elements["selector"]
+        i_sel = t.params["i_s_a"] * np.sinh(
+            np.array([v[c.node_names[a]] - v[c.node_names[b]] for a, b in zip(t.n_plus, t.n_minus)]) / t.params["v_0_v"])
+        t = c.elements["resistor"]
+        cell = np.array([name.startswith("rcell") for name in t.names])
+        i_dev = np.array([(v[c.node_names[a]] - v[c.node_names[b]]) / r
+                          for a, b, r in zip(t.n_plus[cell], t.n_minus[cell], t.params["value"][cell])])
+        # device and selector of one cell carry the same current (series), to the solver's tolerance
+        np.testing.assert_allclose(i_dev, i_sel, rtol=1e-7, atol=1e-15)
