@@ -85,6 +85,18 @@ def test_zero_and_infinite_resistors_are_written_exactly():
     assert write_spice(read_spice(text2)) == text2
 
 
+def test_hand_edited_crossbar_metadata_never_breaks_the_writer():
+    text = "t\n* cosim.crossbar rows=abc cols=2 cell=1R\n* cosim.crossbar selector_i_s_a=1e-9\nR1 a 0 1\n"
+    c = read_spice(text)
+    assert c.meta["crossbar"] == {"rows": "abc", "cols": 2, "cell": "1R", "selector_i_s_a": 1e-9}
+    out = write_spice(c)
+    assert "Crossbar:" not in out and write_spice(read_spice(out)) == out
+    c = read_spice("t\n* cosim.crossbar rows=2 cols=2 cell=1S1R selector_i_s_a=1e-9\nR1 a 0 1\n")
+    out = write_spice(c)
+    assert "* Crossbar: 2 rows (word lines) x 2 columns (bit lines), cell 1S1R" in out
+    assert "selector: I" not in out  # v0 missing: the line is left out rather than guessed
+
+
 def test_values_round_trip_bit_for_bit():
     vals = np.array([1e-300, 0.1, 1 / 3, 2.0 ** -40, 123456789.123456789, 9.999999999999999e22, np.pi])
     c = Circuit("values")
@@ -233,7 +245,8 @@ def test_save_refuses_to_overwrite_and_load_names_missing_file(tmp_path):
 
 _TOKENS = ["R1", "r2", "V1", "I1", "X1", "C1", "a", "b", "0", "gnd", "1k", "2meg", "-1", "1e999", "dc", "=",
            "is=1n", "v0=0.1", "params:", "cosim_selector", ".subckt", ".ends", ".end", ".op", ".title", "+", "*",
-           ";", "$", "(", "{x}", "bsel", "i=is*sinh(v(a,b)/v0)", "\t", "r=5", "1.2v", ".tran"]
+           ";", "$", "(", "{x}", "bsel", "i=is*sinh(v(a,b)/v0)", "\t", "r=5", "1.2v", ".tran",
+           "cosim.crossbar", "rows=2", "cols=3", "cell=1S1R", "selector_v_0_v=0.1", "cells_present=x"]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

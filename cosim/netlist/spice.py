@@ -143,6 +143,11 @@ def _range_text(lo: float, hi: float, unit: str, zero_note: str) -> str:
     return f"{_fmt(lo)} .. {_fmt(hi)} {unit} (varies)"
 
 
+def _numbers(meta: dict, *keys: str) -> bool:
+    """True when every key holds a real number (header metadata may come from a hand-edited file)."""
+    return all(isinstance(meta.get(k), (int, float)) and not isinstance(meta.get(k), bool) for k in keys)
+
+
 def _header(circuit: Circuit, counts: dict[str, int], n_nodes: int) -> list[str]:
     bar = "* " + "-" * 74
     lines = [bar, "* Written by cosim (cosim.netlist.spice.write_spice); run with: ngspice -b FILE.cir"]
@@ -151,12 +156,16 @@ def _header(circuit: Circuit, counts: dict[str, int], n_nodes: int) -> list[str]
         f"{counts['isource']} current sources, {counts['selector']} selectors"
     )
     meta = circuit.meta.get("crossbar")
-    if isinstance(meta, dict) and {"rows", "cols", "cell"} <= set(meta):
+    if (
+        isinstance(meta, dict)
+        and all(isinstance(meta.get(k), int) and not isinstance(meta.get(k), bool) for k in ("rows", "cols"))
+        and isinstance(meta.get("cell"), str)
+    ):
         rows, cols, cell = meta["rows"], meta["cols"], meta["cell"]
         lines += [
             "*",
             f"* Crossbar: {rows} rows (word lines) x {cols} columns (bit lines), cell {cell}"
-            + (f", {meta['cells_present']} of {rows * cols} cells present" if "cells_present" in meta else ""),
+            + (f", {meta['cells_present']} of {rows * cols} cells present" if _numbers(meta, "cells_present") else ""),
         ]
         for key, what, note in (
             ("r_wordline_ohm", "word-line segment resistance", "ideal lines, 0 V shorts"),
@@ -164,14 +173,14 @@ def _header(circuit: Circuit, counts: dict[str, int], n_nodes: int) -> list[str]
             ("r_driver_ohm", "driver resistance", "ideal drivers"),
             ("r_sense_ohm", "sense resistance", "ideal virtual ground"),
         ):
-            if f"{key}_min" in meta and f"{key}_max" in meta:
+            if _numbers(meta, f"{key}_min", f"{key}_max"):
                 lines.append(f"*   {what}: {_range_text(meta[key + '_min'], meta[key + '_max'], 'ohm', note)}")
-        if "selector_i_s_a" in meta:
+        if _numbers(meta, "selector_i_s_a", "selector_v_0_v"):
             lines.append(
                 f"*   selector: I = is*sinh(V/v0), is = {_fmt(meta['selector_i_s_a'])} A, "
                 f"v0 = {_fmt(meta['selector_v_0_v'])} V"
             )
-        if "r_transistor_on_ohm" in meta:
+        if _numbers(meta, "r_transistor_on_ohm", "r_transistor_off_ohm"):
             lines.append(
                 f"*   access transistor: {_fmt(meta['r_transistor_on_ohm'])} ohm on, "
                 f"{_fmt(meta['r_transistor_off_ohm'])} ohm off"
