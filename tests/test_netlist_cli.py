@@ -44,7 +44,7 @@ def test_g_uniform_is_seeded_and_in_range(tmp_path):
     paths = [tmp_path / f"{k}.cir" for k in range(3)]
     for path, seed in zip(paths, (5, 5, 6)):
         args = [*BASE, "--rows", "3", "--cols", "4", "--g-uniform", "1e-5", "2e-5", "--seed", str(seed),
-                "--cell", "1T1R", "--r-driver", "7", "--r-sense", "9", "-o", str(path)]
+                "--cell", "1T1R", "--r-transistor-on", "250", "--r-driver", "7", "--r-sense", "9", "-o", str(path)]
         assert main(args) == 0
     assert paths[0].read_text() == paths[1].read_text() != paths[2].read_text()
     c = load_spice(paths[0])
@@ -52,7 +52,7 @@ def test_g_uniform_is_seeded_and_in_range(tmp_path):
     g_expected = np.random.default_rng(5).uniform(1e-5, 2e-5, (3, 4))
     g_cells = np.array([[1 / r[f"rcell_{i}_{j}"] for j in range(4)] for i in range(3)])
     np.testing.assert_allclose(g_cells, g_expected, rtol=1e-15)
-    assert r["rtr_2_3"] == 1e3 and r["r_drv_0"] == 7.0 and r["r_sns_3"] == 9.0
+    assert r["rtr_2_3"] == 250.0 and r["r_drv_0"] == 7.0 and r["r_sns_3"] == 9.0
     assert values(c, "vsource")["v_in_2"] == 0.2  # the documented default input
 
 
@@ -83,6 +83,8 @@ def test_force_is_needed_to_overwrite(tmp_path, capsys):
         (["--rows", "2", "--cols", "2", "--inputs", "nan"], None, "--inputs must be finite volts, got nan"),
         (["--rows", "2", "--cols", "2", "--r-driver", "-1"], None, "r_driver_ohm must be >= 0 ohm, got -1.0"),
         (["--rows", "2", "--cols", "2", "--cell", "1S1R", "--selector-v0", "0"], None, "v_0_v must be finite and > 0"),
+        (["--rows", "2", "--cols", "2", "--cell", "1T1R", "--r-transistor-on", "0"], None,
+         "r_transistor_on_ohm must be > 0 ohm, got 0.0"),
     ],
 )
 def test_bad_arguments_are_named(tmp_path, capsys, monkeypatch, extra, setup, message):

@@ -50,6 +50,8 @@ def register(subparsers) -> None:
                    help="1S1R selector current scale is, ampere (I = is*sinh(V/v0))")
     p.add_argument("--selector-v0", type=float, default=SinhSelector().v_0_v, metavar="V",
                    help="1S1R selector voltage scale v0, volt")
+    p.add_argument("--r-transistor-on", type=float, default=1e3, metavar="OHM",
+                   help="1T1R access transistor on-resistance, ohm (default 1e3; every gate is on for a read)")
     p.add_argument("--inputs", type=float, nargs="+", metavar="VOLTS",
                    help=f"read voltages: one for all rows or one per row (default {DEFAULT_INPUT_V} V)")
     p.add_argument("-o", "--output", required=True, metavar="FILE.cir", help="netlist to write")
@@ -114,6 +116,7 @@ def run(args) -> int:
         r_wordline_ohm=args.r_wordline, r_bitline_ohm=args.r_bitline,
         r_driver_ohm=args.r_driver, r_sense_ohm=args.r_sense,
         cell=args.cell, selector=SinhSelector(args.selector_is, args.selector_v0),
+        r_transistor_on_ohm=args.r_transistor_on,
     )
     with np.errstate(divide="ignore"):
         r_cell = np.where(g > 0, 1.0 / g, np.inf)
