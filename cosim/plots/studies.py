@@ -181,8 +181,9 @@ def plot_read_point(cell_voltages_v: np.ndarray, v_in_v: np.ndarray, i_out_a: np
     return fig
 
 
-def plot_disturb_maps(maps: Mapping[str, np.ndarray], title: str, *, label: str = "change of state", selected=None):
-    """Per-cell maps side by side (one per scheme), on one symmetric colour scale.
+def plot_disturb_maps(maps: Mapping[str, np.ndarray], title: str, *, label: str = "change of state",
+                      selected=None, outline=None):
+    """Per-cell maps side by side (one per scheme) on one symmetric-log colour scale.
 
     Parameters
     ----------
@@ -193,20 +194,31 @@ def plot_disturb_maps(maps: Mapping[str, np.ndarray], title: str, *, label: str 
         Colour-bar label (with unit).
     selected : (row, col) or None
         A programmed cell to outline.
+    outline : bool array (rows, cols) or None
+        Target cells, outlined with a contour.
     """
     plt = _plt()
+    from matplotlib.colors import SymLogNorm
+
     names = list(maps)
     vmax = max(float(np.nanmax(np.abs(m))) for m in maps.values()) or 1.0
-    fig, axs = plt.subplots(1, len(names), figsize=(3.3 * len(names) + 0.8, 3.2), squeeze=False)
+    nonzero = np.concatenate([np.abs(m[np.abs(m) > 0]).ravel() for m in maps.values()] + [np.array([vmax])])
+    # linear within the smallest changes worth seeing, logarithmic above: small disturb stays visible
+    linthresh = max(float(np.percentile(nonzero, 5)), vmax * 1e-6)
+    norm = SymLogNorm(linthresh=linthresh, vmin=-vmax, vmax=vmax, base=10)
+    fig, axs = plt.subplots(1, len(names), figsize=(3.3 * len(names) + 1.0, 3.4), squeeze=False)
     im = None
     for ax, name in zip(axs[0], names):
-        im = ax.imshow(maps[name], cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
+        im = ax.imshow(maps[name], cmap="RdBu_r", norm=norm, interpolation="nearest")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("bit line")
-        ax.set_ylabel("word line")
+        if ax is axs[0][0]:
+            ax.set_ylabel("word line")
         if selected is not None:
             r, c = selected
             ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="k", lw=1.2))
+        if outline is not None and np.any(outline) and not np.all(outline):
+            ax.contour(np.asarray(outline, dtype=float), levels=[0.5], colors="k", linewidths=0.4)
     fig.colorbar(im, ax=axs[0].tolist(), label=label, shrink=0.85)
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(title, fontsize=9)
     return fig
