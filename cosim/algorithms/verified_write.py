@@ -278,16 +278,26 @@ def _device_voltages(array, bias) -> np.ndarray:
     return np.asarray(v, dtype=float)
 
 
-def _groups(rows: np.ndarray, cols: np.ndarray, grouping: str):
-    """Split cells into blocks one bias can select: yields (axis, line, member indices)."""
-    if grouping == "auto":
-        grouping = "row" if np.unique(rows).size <= np.unique(cols).size else "col"
-    key = rows if grouping == "row" else cols
+def _split_by(key: np.ndarray, idx: np.ndarray):
+    """Yield (value, idx[key == value]) for every distinct value of ``key`` (sorted)."""
     order = np.argsort(key, kind="stable")
-    sk = key[order]
-    cuts = np.flatnonzero(np.diff(sk)) + 1
-    for members in np.split(order, cuts):
-        yield grouping, int(key[members[0]]), members
+    ks = key[order]
+    for grp in np.split(order, np.flatnonzero(np.diff(ks)) + 1):
+        yield int(key[grp[0]]), idx[grp]
+
+
+def _line_packs(lines: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Pack index of each cell so that, within a pack, a line carries one level.
+
+    Cells on one line with the same level share a pack; the ``r``-th distinct
+    level of a line goes to pack ``r``. Vectorised (no loop over cells).
+    """
+    key = np.stack([lines, levels])
+    uniq, inv = np.unique(key, axis=1, return_inverse=True)
+    # rank of each distinct (line, level) pair among the pairs of its line (uniq is sorted by line)
+    first = np.searchsorted(uniq[0], uniq[0], side="left")
+    rank = np.arange(uniq.shape[1]) - first
+    return rank[np.ravel(inv)]
 
 
 @dataclass
@@ -374,18 +384,12 @@ def _plan(p: _Plan):
         choice = np.argmin(dist, axis=0)
         opt_hist[step, active] = choice
         pred_hist[step, active] = r_pred[choice, np.arange(active.size)]
-        groups = []  # (option, axis, line, cells)
-        for k in np.unique(choice):
-            members = active[choice == k]
-            for axis, line, grp in _groups(p.rows[members], p.cols[members], p.grouping):
-                groups.append((int(k), axis, line, members[grp]))
-        for event, pulsed in _pulse_events(p, groups, amps, widths):
+        for event, cells in _pulse_events(p, active, choice, amps, widths):
             report = yield event
             n_pulses += 1
-            for k, cells in pulsed:
-                v_dev = report.v_device_v[p.rows[cells], p.cols[cells]]
-                g_before = model.conductance_s(report.state_before[p.rows[cells], p.cols[cells]])
-                e_cell[cells] += v_dev**2 * g_before * widths[k]
+            rc = (p.rows[cells], p.cols[cells])
+            g_before = model.conductance_s(report.state_before[rc])
+            e_cell[cells] += report.v_device_v[rc] ** 2 * g_before * report.width_s
         steps[active] += 1
         r_read[active] = yield from read(active)
         hist[step + 1, active] = r_read[active]
@@ -411,54 +415,62 @@ def _plan(p: _Plan):
     )
 
 
-def _pulse_events(p: _Plan, groups, amps, widths):
-    """The pulses of one step: yields (event, [(option, cells), ...]).
+def _pulse_events(p: _Plan, active: np.ndarray, choice: np.ndarray, amps: np.ndarray, widths: np.ndarray):
+    """The pulses of one step: yields (event, indices of the cells it programs).
 
-    Without merging, one :class:`Write` per group (a line and an option).
+    A bias fully selects a block (every selected word line crosses every
+    selected bit line), so without merging a pulse programs the cells of one
+    option on one line: one :class:`Write` per (option, line), the line axis
+    chosen by ``p.grouping`` (``"auto"``: per option, the axis with fewer
+    distinct lines).
+
     With merging (the ideal backend: ideal selectors, no wires, so pulses on
-    disjoint cells do not interact), groups of equal width along one axis
-    whose lines differ share one :class:`Pulse`: each selected word line is
-    driven at its own amplitude (bit lines at 0 V), or each selected bit
-    line at minus its amplitude (word lines at 0 V), with an ideal-selector
-    bias that selects exactly the groups' cells. The devices see the same
-    voltages for the same time as with separate pulses, so the outcome is
-    the same (to rounding); only the number of array calls drops.
+    disjoint cells cannot interact), all cells of one pulse width are packed
+    into as few ideal-selector biases as possible: along word lines (each
+    selected word line at its cells' amplitude, bit lines at 0 V) or along bit
+    lines (each selected bit line at minus the amplitude, word lines at 0 V),
+    whichever needs fewer biases; a line carries one amplitude per bias. The
+    selected mask is exactly the cells, so each device sees its own option's
+    voltage for its width, as separate pulses would give it.
     """
     from cosim.netlist.bias import Bias
 
+    rows, cols = p.rows[active], p.cols[active]
     if not p.merge:
-        for k, axis, line, cells in groups:
-            rows_sel = line if axis == "row" else p.rows[cells]
-            cols_sel = p.cols[cells] if axis == "row" else line
-            yield Write(rows_sel, cols_sel, float(amps[k]), float(widths[k]), p.scheme, label="program"), [(k, cells)]
+        for k in np.unique(choice):
+            m = np.flatnonzero(choice == k)
+            axis = p.grouping
+            if axis == "auto":
+                axis = "row" if np.unique(rows[m]).size <= np.unique(cols[m]).size else "col"
+            key = rows[m] if axis == "row" else cols[m]
+            for line, grp in _split_by(key, m):
+                rows_sel = line if axis == "row" else rows[grp]
+                cols_sel = cols[grp] if axis == "row" else line
+                yield Write(rows_sel, cols_sel, float(amps[k]), float(widths[k]), p.scheme, label="program"), active[grp]
         return
     shape = p.array.shape
-    packs: list[dict] = []  # each: width, axis, used lines -> amplitude, members
-    for k, axis, line, cells in groups:
-        for pack in packs:
-            if pack["width"] == widths[k] and pack["axis"] == axis and line not in pack["lines"]:
-                break
-        else:
-            pack = {"width": widths[k], "axis": axis, "lines": {}, "members": []}
-            packs.append(pack)
-        pack["lines"][line] = amps[k]
-        pack["members"].append((k, cells))
-    for pack in packs:
-        wl = np.zeros(shape[0])
-        bl = np.zeros(shape[1])
-        lines = np.fromiter(pack["lines"], dtype=np.int64)
-        levels = np.fromiter(pack["lines"].values(), dtype=float)
-        if pack["axis"] == "row":
-            wl[lines] = levels
-        else:
-            bl[lines] = -levels
-        sel = np.zeros(shape, dtype=bool)
-        for _, cells in pack["members"]:
-            sel[p.rows[cells], p.cols[cells]] = True
-        gate = np.zeros(shape[0], dtype=bool)
-        gate[np.unique(np.nonzero(sel)[0])] = True
-        bias = Bias(wordline_v=wl, bitline_v=bl, gate_on=gate, selected=sel, ideal_selector=True)
-        yield Pulse(bias, float(pack["width"]), label="program"), pack["members"]
+    for w in np.unique(widths[choice]):
+        m = np.flatnonzero(widths[choice] == w)
+        level = choice[m]  # option index stands for its amplitude (equal width)
+        packs_r = _line_packs(rows[m], level)
+        packs_c = _line_packs(cols[m], level)
+        by_row = packs_r.max() <= packs_c.max() if p.grouping == "auto" else p.grouping == "row"
+        packs = packs_r if by_row else packs_c
+        for r in range(int(packs.max()) + 1):
+            sel_idx = m[packs == r]
+            wl = np.zeros(shape[0])
+            bl = np.zeros(shape[1])
+            a = amps[choice[sel_idx]]
+            if by_row:
+                wl[rows[sel_idx]] = a
+            else:
+                bl[cols[sel_idx]] = -a
+            sel = np.zeros(shape, dtype=bool)
+            sel[rows[sel_idx], cols[sel_idx]] = True
+            gate = np.zeros(shape[0], dtype=bool)
+            gate[rows[sel_idx]] = True
+            bias = Bias(wordline_v=wl, bitline_v=bl, gate_on=gate, selected=sel, ideal_selector=True)
+            yield Pulse(bias, float(w), label="program"), active[sel_idx]
 
 
 def _circuit_ratios(p: _Plan, active: np.ndarray, pol: np.ndarray, amps: np.ndarray):
@@ -476,8 +488,10 @@ def _circuit_ratios(p: _Plan, active: np.ndarray, pol: np.ndarray, amps: np.ndar
         if sel.size == 0:
             continue
         cells = active[sel]
-        for axis, line, grp in _groups(p.rows[cells], p.cols[cells], p.grouping):
-            idx = sel[grp]
+        axis = p.grouping
+        if axis == "auto":
+            axis = "row" if np.unique(p.rows[cells]).size <= np.unique(p.cols[cells]).size else "col"
+        for line, idx in _split_by(p.rows[cells] if axis == "row" else p.cols[cells], sel):
             c = active[idx]
             rows_sel = line if axis == "row" else p.rows[c]
             cols_sel = p.cols[c] if axis == "row" else line
