@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cosim.netlist.bias import BiasError, read_bias, write_bias
 from cosim.netlist.circuit import Circuit
@@ -193,3 +195,32 @@ def test_large_array_is_built_with_consistent_tables():
     assert len(c.elements["selector"]) == 64 * 64
     assert c.num_nodes == 1 + 64 + 3 * 64 * 64 + 64
     assert c.node_names[c.elements["selector"].n_minus[-1]] == "bl_63_63"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(0, 2**32 - 1), st.sampled_from(["1R", "1T1R"]))
+def test_random_crossbars_conserve_current_and_reduce_to_g_transpose_v(rows, cols, seed, cell):
+    """Any mix of zero / non-zero segments and open cells: the circuit is solvable, the
+    current into the array equals the current out of it, and with the wires made ideal
+    (and a 1T1R access resistor folded into the cell) the outputs are G^T v."""
+    rng = np.random.default_rng(seed)
+    r_cell = rng.uniform(1e3, 1e5, (rows, cols))
+    r_cell[rng.random((rows, cols)) < 0.2] = np.inf
+    wl = np.where(rng.random((rows, cols)) < 0.4, 0.0, rng.uniform(0.5, 5, (rows, cols)))
+    bl = np.where(rng.random((rows, cols)) < 0.4, 0.0, rng.uniform(0.5, 5, (rows, cols)))
+    drv = np.where(rng.random(rows) < 0.5, 0.0, 10.0)
+    sns = np.where(rng.random(cols) < 0.5, 0.0, 20.0)
+    v = rng.uniform(-0.3, 0.3, rows)
+    spec = CrossbarSpec(rows, cols, r_wordline_ohm=wl, r_bitline_ohm=bl, r_driver_ohm=drv, r_sense_ohm=sns, cell=cell,
+                        r_transistor_on_ohm=500.0)
+    _, amps = dense_mna(crossbar_circuit(spec, r_cell, read_bias(v, cols)))
+    i_in = -sum(amps[f"v_in_{i}"] for i in range(rows))
+    i_out = sum(amps[f"v_out_{j}"] for j in range(cols))
+    assert i_in == pytest.approx(i_out, rel=1e-9, abs=1e-15)
+
+    ideal = CrossbarSpec(rows, cols, cell=cell, r_transistor_on_ohm=500.0)
+    _, amps = dense_mna(crossbar_circuit(ideal, r_cell, read_bias(v, cols)))
+    r_total = r_cell + (500.0 if cell == "1T1R" else 0.0)
+    expected = (1.0 / r_total).T @ v
+    got = np.array([amps[f"v_out_{j}"] for j in range(cols)])
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-15)
