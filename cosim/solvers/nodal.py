@@ -56,7 +56,11 @@ Convergence is declared at iteration ``k >= 2`` when all of
    ``sinh`` currents, is at most ``abstol_a + reltol * S`` where ``S`` is the
    sum of the magnitudes of the element currents at that node,
 
-hold. Defaults: ``vntol_v = 1e-9`` V, ``reltol = 1e-9``, ``abstol_a = 1e-12`` A,
+hold; when the matrix is so ill-conditioned that the voltage steps stop
+shrinking at the rounding level (e.g. floating lines held only by picoampere
+selector currents), criterion 2 is replaced by: criterion 3 held in this and
+the previous iteration and the largest step is more than half the previous
+one (the iteration has stalled at rounding noise). Defaults: ``vntol_v = 1e-9`` V, ``reltol = 1e-9``, ``abstol_a = 1e-12`` A,
 ``max_iter = 100``. Otherwise :class:`NewtonConvergenceError` reports the
 iteration count, the worst residual and its node. A circuit without selectors
 is one linear solve.
@@ -422,7 +426,8 @@ def _newton(mna: _MNA, *, vntol_v: float, reltol: float, abstol_a: float, max_it
     # selector incidence padded with zero columns for the source-current unknowns
     D_s = sp.hstack([mna.D_s, sp.csr_matrix((mna.D_s.shape[0], mna.n_unknowns - n))]).tocsr()
     vd_lin = np.zeros(len(mna.sel.names))  # iteration 1 linearises every selector at 0 V
-    x_prev = None
+    x_prev = vd_raw_prev = None
+    prev_kcl_ok, prev_dv_max = False, np.inf
     report = "no iteration ran"
     for iteration in range(1, max_iter + 1):
         i_lin, g_lin = mna.selector_iv(vd_lin)
@@ -430,14 +435,28 @@ def _newton(mna: _MNA, *, vntol_v: float, reltol: float, abstol_a: float, max_it
         A = mna.A_lin + D_s.T @ sp.diags(g_lin) @ D_s
         rhs = mna.b_lin - D_s.T @ (i_lin - g_lin * vd_lin)
         x = mna.factor_solve(A, rhs)
-        vd_lin_next, limited = _limit(mna.D_s @ x[:n], vd_lin, i_lin, g_lin, mna.i_s, mna.v_0)
+        vd_raw = mna.D_s @ x[:n]
+        vd_lin_next, limited = _limit(vd_raw, vd_lin, i_lin, g_lin, mna.i_s, mna.v_0)
+        if vd_raw_prev is not None:
+            # a selector whose Newton target did not move although its linearisation
+            # did (e.g. held by voltage sources) gains nothing from limiting: jump there
+            settled = np.abs(vd_raw - vd_raw_prev) <= vntol_v + reltol * np.abs(vd_raw)
+            cap = _MAX_ARG * mna.v_0
+            vd_lin_next = np.where(settled & limited, np.clip(vd_raw, -cap, cap), vd_lin_next)
+        vd_raw_prev = vd_raw
 
         resid, scale = mna.kcl_residual(x)
         excess_r = np.abs(resid) - (abstol_a + reltol * scale)
         dv = np.abs(x[:n] - x_prev[:n]) if x_prev is not None else np.full(n, np.inf)
         excess_v = dv - (vntol_v + reltol * np.abs(x[:n]))
-        if n == 0 or (not limited.any() and excess_v.max() <= 0 and excess_r.max() <= 0):
+        kcl_ok = n == 0 or excess_r.max() <= 0
+        dv_max = float(dv.max()) if n else 0.0
+        # at the rounding floor of an ill-conditioned matrix (e.g. floating lines held only by
+        # pA selector currents) the steps stop shrinking while KCL already holds: accept then
+        stalled = kcl_ok and prev_kcl_ok and dv_max > 0.5 * prev_dv_max
+        if not limited.any() and kcl_ok and (excess_v.max() <= 0 or stalled):
             return x
+        prev_kcl_ok, prev_dv_max = kcl_ok, dv_max
         k_r, k_v = int(np.argmax(excess_r)), int(np.argmax(excess_v))
         step = (
             f"largest voltage step {dv[k_v]:.3g} V at node {mna.node_name_of_unknown(k_v)!r}"
