@@ -26,7 +26,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from cosim.netlist.circuit import GROUND, Circuit, CircuitError
+from cosim.netlist.circuit import Circuit, CircuitError
 from cosim.netlist.crossbar import CrossbarSpec, CrossbarSpecError
 
 __all__ = [

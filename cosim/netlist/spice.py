@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from cosim.devices.selector import SinhSelector
-from cosim.netlist.circuit import GROUND, Circuit, CircuitError
+from cosim.netlist.circuit import Circuit, CircuitError
 
 __all__ = ["SpiceParseError", "write_spice", "save_spice", "read_spice", "load_spice", "parse_value"]
 
@@ -305,7 +305,7 @@ def write_spice(circuit: Circuit) -> str:
     if counts["selector"]:
         out += [
             "",
-            f"* selector: I = is*sinh(V(a,b)/v0), is in ampere, v0 in volt",
+            "* selector: I = is*sinh(V(a,b)/v0), is in ampere, v0 in volt",
             f".subckt {SELECTOR_SUBCKT} a b is={_fmt(_DEFAULT_SELECTOR.i_s_a)} v0={_fmt(_DEFAULT_SELECTOR.v_0_v)}",
             "bsel a b i=is*sinh(v(a,b)/v0)",
             f".ends {SELECTOR_SUBCKT}",
@@ -317,6 +317,11 @@ def write_spice(circuit: Circuit) -> str:
 
 def save_spice(circuit: Circuit, path, *, overwrite: bool = False) -> Path:
     """Write :func:`write_spice` text to ``path`` (a ``.cir`` file).
+
+    Returns
+    -------
+    Path
+        The file written.
 
     Raises
     ------
