@@ -269,13 +269,7 @@ def read_cells(array, rows, cols, *, v_read_v: float = 0.2) -> np.ndarray:
 
 def _device_voltages(array, bias) -> np.ndarray:
     """Device voltages (rows, cols) the array would see under ``bias``, without applying it."""
-    fn = getattr(array, "cell_voltages_v", None)
-    if fn is not None:
-        return np.asarray(fn(bias), dtype=float)
-    # Older arrays without the public query: ask the backend the same question
-    # the array asks at the start of every pulse (no state change).
-    v, _, _ = array._backend.apply(array.model, array.state, array.conductance_s, bias)
-    return np.asarray(v, dtype=float)
+    return np.asarray(array.cell_voltages_v(bias), dtype=float)
 
 
 def _split_by(key: np.ndarray, idx: np.ndarray):
