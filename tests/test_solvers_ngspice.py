@@ -67,7 +67,7 @@ def random_network_text(seed: int) -> str:
 def test_user_deck_with_uppercase_names_and_control_block():
     # shared mode lower-cases branch names, batch keeps them: both must come back lower case
     deck = "\n".join([
-        "user deck", "V_Out_0 OUT 0 DC 1", "R1 OUT Mid 1k", "R2 Mid 0 1k", ".print dc v(mid)",
+        "user deck: no error, nothing fatal (ngspice echoes this title)", "V_Out_0 OUT 0 DC 1", "R1 OUT Mid 1k", "R2 Mid 0 1k", ".print dc v(mid)",
         ".control", "echo hello", ".endc", ".tran 1u 1m", ".end",
     ])
     for mode in ("shared", "batch"):

@@ -241,7 +241,8 @@ def _to_solution(vectors: dict[str, np.ndarray], backend: str) -> CircuitSolutio
 
 # -- the two modes -----------------------------------------------------------------
 def _messages_with_errors(lines: list[str]) -> list[str]:
-    return [ln for ln in lines if _ERROR_RE.search(ln)]
+    # ngspice echoes the title ("Circuit: ..."), which may contain any word
+    return [ln for ln in lines if _ERROR_RE.search(ln) and not ln.strip().startswith("Circuit:")]
 
 
 _NOISE_RE = re.compile(

@@ -138,7 +138,7 @@ def _name_list(names: list[str]) -> str:
 
 @dataclass
 class _Kind:
-    """One element kind after node merging: terminals and values."""
+    """One element kind after node merging: merged terminal indices and names."""
 
     a: np.ndarray
     b: np.ndarray
