@@ -101,7 +101,7 @@ def bench_alone(sizes, repeat, rows_out):
         r, v = _case(n)
         t_cosim, sol = _best(lambda: solve_crossbar(v, r, R_WIRE_OHM, R_WIRE_OHM), repeat)
         rows_out.append(dict(case=f"read {n}x{n}", peer="-", peer_s=None, cosim_s=t_cosim, ratio=None,
-                             iterations=sol.info.get("iterations")))
+                             cg_iterations=sol.info.get("cg_iterations")))
 
 
 def bench_ngspice(sizes, repeat, rows_out):

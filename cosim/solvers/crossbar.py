@@ -449,12 +449,36 @@ class CrossbarSolver:
         (node-voltage updates below ``tol * max(1 V, max |source V|)``).
     max_newton : int
         Newton iteration limit; exceeding it raises :class:`SolverError`.
+    method : {"auto", "lines", "sparse"}
+        Linear solver of the nodal backend.  ``"lines"``: conjugate
+        gradients on the bit-line Schur complement preconditioned by exact
+        tridiagonal solves along every line
+        (:mod:`cosim.solvers._xbar_lines`; relative residual 1e-13, i.e. the
+        rounding floor of the problem); needs every inner word- and bit-line
+        segment > 0 ohm and at least 2 rows and 2 columns.  ``"sparse"``:
+        SuperLU on the super-node system (zero-ohm segments merged).
+        ``"auto"`` (default) takes ``"lines"`` when it applies and
+        ``"sparse"`` otherwise (and falls back to ``"sparse"`` should CG
+        ever fail to converge).  A batch of reads is solved as one block
+        (vectorised CG over the batch, or one LU with many right-hand sides).
 
     Notes
     -----
-    The factorisation of the nodal matrix is cached and reused while
+    The factorisation (line factors or LU) is cached and reused while
     ``g_cell_s`` and the bias pattern (floating lines, ideal-selector mask,
-    1T1R gates) are unchanged.
+    1T1R gates) are unchanged; ``stats`` counts factorisations and solves.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cosim.netlist.bias import write_bias
+    >>> spec = CrossbarSpec(3, 3, r_wordline_ohm=2.0, r_bitline_ohm=2.0)
+    >>> solver = CrossbarSolver(spec)
+    >>> sol = solver.apply(np.full((3, 3), 1e-4), write_bias("v2", (3, 3), [1], [1], 1.0))
+    >>> np.round(sol.device_voltages_v, 3) + 0.0  # half-selected cells: V/2 minus IR drop
+    array([[0.   , 0.499, 0.   ],
+           [0.499, 0.999, 0.499],
+           [0.   , 0.499, 0.   ]])
     """
 
     def __init__(
@@ -605,6 +629,9 @@ class CrossbarSolver:
         vb = np.moveaxis(x[net.bid], -1, 0)
         return vw, vb
 
+    def _factor_name(self) -> str:
+        return "lines-cg" if isinstance(self._factor, _LineFactor) else "sparse-lu"
+
     def _cell_model(self, g, bias, device_iv):
         """(linear effective conductance or None when the cells are non-linear, device conductance with blocked cells open)."""
         blocked = self._blocked(bias)
@@ -632,7 +659,9 @@ class CrossbarSolver:
                 v_dev = v_cell * frac
             else:
                 v_dev = v_cell.copy()
-            info = {"method": "linear"}
+            info = {"method": "linear", "linear_solver": self._factor_name()}
+            if isinstance(self._factor, _LineFactor):
+                info["cg_iterations"] = self._factor.iterations
         else:
             vw, vb, i_cell, v_dev, info = self._solve_nonlinear(net, g_open, bias, v_wl, v_bl, device_iv)
             v_cell = vw - vb
@@ -698,7 +727,7 @@ class CrossbarSolver:
         vb = np.concatenate([o[1] for o in out])
         i_cell = np.concatenate([o[2] for o in out])
         v_dev = np.concatenate([o[3] for o in out])
-        info = {"method": "newton", "newton_iterations": [o[4] for o in out]}
+        info = {"method": "newton", "newton_iterations": [o[4] for o in out], "linear_solver": self._factor_name()}
         return vw, vb, i_cell, v_dev, info
 
     def _residual(self, net, cell, vw, vb, v_wl, v_bl):
