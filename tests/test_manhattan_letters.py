@@ -81,11 +81,28 @@ def test_letters_and_study_configs_run(tmp_path):
 
 
 def test_letters_bad_values_named(tmp_path):
-    for override, key in (("array_size=8", "array_size"), ("r_wire_ohm=-1", "r_wire_ohm"),
-                          ("device_card=nope.toml", "device_card")):
+    for n, (override, key) in enumerate((("array_size=8", "array_size"), ("r_wire_ohm=-1", "r_wire_ohm"),
+                          ("device_card=nope.toml", "device_card"), ("device_card=measured_4x4.toml", "device_card"),
+                          ("r0_min_ohm=0", "r0_min_ohm"))):
         with pytest.raises((ValueError, FileNotFoundError), match=key):
-            run_experiment(ALGOS / "prezioso_letters.toml", out_dir=tmp_path / key, overrides=[override],
+            run_experiment(ALGOS / "prezioso_letters.toml", out_dir=tmp_path / f"x{n}", overrides=[override],
                            progress=False, quiet=True, figures=False)
+
+
+@pytest.mark.ngspice
+def test_letters_on_the_vteam_card_train_and_wires_slow_them():
+    import dataclasses
+
+    cfg = LettersConfig(device_card="vteam_kvatinsky2015.toml", r0_min_ohm=600.0, r0_max_ohm=800.0,
+                        amplitude_v=0.3, width_s=3e-11, beta_per_a=1e3, max_updates=40)
+    h0, _ = train_letters(cfg, np.random.default_rng(0), "nodal")
+    h1, _ = train_letters(dataclasses.replace(cfg, r_wire_ohm=1.0), np.random.default_rng(0), "nodal")
+    assert h0.converged and h0.accuracy[-1] == 1.0
+    # the V/2 half-select (-0.15 V) stays inside VTEAM's v_on = -0.2 V threshold: never-selected cells keep R0
+    never = np.ones((12, 12), bool)
+    never[:10, :6] = False
+    np.testing.assert_array_equal(h0.state[-1][never], h0.state[0][never])
+    assert not h1.converged or h1.updates > h0.updates
 
 
 @pytest.mark.ngspice

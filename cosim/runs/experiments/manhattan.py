@@ -313,7 +313,10 @@ class LettersConfig:
     Attributes
     ----------
     device_card : str
-        Model card (TOML), relative to the config file's ``models/`` folder or absolute.
+        Model card (TOML): a path, or a file name looked up in ``./models/`` and
+        then in the repository's ``models/``. Its model must be able to start
+        from a resistance (``state_from_resistance``: Messaris, VTEAM, linear
+        ion drift; not the measured curve), else the card is refused by name.
     r0_min_ohm, r0_max_ohm : float
         Initial device resistance drawn uniformly per cell from ``ctx.rng``, ohm.
     array_size : int
@@ -394,16 +397,20 @@ def letters_array(config: LettersConfig, rng: np.random.Generator, backend: str)
     path = _card_path(config.device_card)
     if not path.is_file():
         raise FileNotFoundError(f"device_card {config.device_card!r} not found (looked for {str(path)!r})")
+    from cosim.devices import DeviceError
+
     model = load_model_card(path)
-    if model.state_name != "resistance_ohm":
-        raise ManhattanConfigError(
-            f"device_card {config.device_card!r}: prezioso_letters needs a model whose state is a resistance, "
-            f"got state {model.state_name!r}"
-        )
     r0 = rng.uniform(config.r0_min_ohm, config.r0_max_ohm, size=(n, n))
+    try:
+        state0 = model.state_from_resistance(r0)
+    except (AttributeError, DeviceError) as exc:
+        raise ManhattanConfigError(
+            f"device_card {config.device_card!r}: cannot start its devices at r0_min_ohm..r0_max_ohm = "
+            f"{config.r0_min_ohm!r}..{config.r0_max_ohm!r} ohm ({exc})"
+        ) from None
     spec = CrossbarSpec(n, n, r_wordline_ohm=config.r_wire_ohm, r_bitline_ohm=config.r_wire_ohm,
                         r_driver_ohm=config.r_driver_ohm, r_sense_ohm=config.r_sense_ohm)
-    return CrossbarArray(model, r0, spec=spec, backend=backend, rng=rng)
+    return CrossbarArray(model, state0, spec=spec, backend=backend, rng=rng)
 
 
 def letters_rule(config: LettersConfig) -> ManhattanRule:
