@@ -59,9 +59,9 @@ def test_shared_and_batch_give_identical_keys_and_values():
 
 
 def random_network_text(seed: int) -> str:
-    from cosim.solvers import circuit_to_spice
+    from cosim.netlist.spice import write_spice
 
-    return circuit_to_spice(random_network(seed))[0]
+    return write_spice(random_network(seed))
 
 
 def test_user_deck_with_uppercase_names_and_control_block():

@@ -26,8 +26,6 @@ Examples
 
 from __future__ import annotations
 
-import numpy as np
-
 from cosim.solvers.result import (
     BackendUnavailableError,
     CircuitSolution,
@@ -37,7 +35,6 @@ from cosim.solvers.result import (
 
 __all__ = [
     "solve_circuit",
-    "circuit_to_spice",
     "BACKENDS",
     "BackendUnavailableError",
     "CircuitSolution",
@@ -49,70 +46,6 @@ BACKENDS = ("nodal", "ngspice", "ngspice-shared", "ngspice-batch")
 _NGSPICE_MODE = {"ngspice": "auto", "ngspice-shared": "shared", "ngspice-batch": "batch"}
 
 
-def _fmt(x: float) -> str:
-    return repr(float(x))
-
-
-def _fallback_spice(circuit) -> tuple[str, dict[str, str]]:
-    """Minimal SPICE writer used only while ``cosim.netlist.spice`` is absent.
-
-    Returns the deck and ``{written source name: circuit source name}``.
-    """
-    lines = [f"* {circuit.title}".replace("\n", " ") if not circuit.title.startswith("*") else circuit.title]
-    nn = circuit.node_names
-    rename: dict[str, str] = {}
-
-    def spice_name(letter: str, name: str) -> str:
-        return name if name.startswith(letter) else f"{letter}_{name}"
-
-    r = circuit.elements["resistor"]
-    for name, a, b, val in zip(r.names, r.n_plus, r.n_minus, r.params.get("value", [])):
-        if np.isinf(val):
-            continue
-        if val == 0:  # ngspice clamps 0-ohm resistors: write an exact 0 V source instead
-            lines.append(f"vshort_{name} {nn[a]} {nn[b]} 0")
-        else:
-            lines.append(f"{spice_name('r', name)} {nn[a]} {nn[b]} {_fmt(val)}")
-    v = circuit.elements["vsource"]
-    for name, a, b, val in zip(v.names, v.n_plus, v.n_minus, v.params.get("value", [])):
-        written = spice_name("v", name)
-        rename[written] = name
-        lines.append(f"{written} {nn[a]} {nn[b]} dc {_fmt(val)}")
-    i = circuit.elements["isource"]
-    for name, a, b, val in zip(i.names, i.n_plus, i.n_minus, i.params.get("value", [])):
-        lines.append(f"{spice_name('i', name)} {nn[a]} {nn[b]} dc {_fmt(val)}")
-    s = circuit.elements["selector"]
-    if len(s):
-        lines += [
-            ".subckt cosim_selector a b is=1e-07 v0=0.1",
-            "b1 a b i={is}*sinh(v(a,b)/{v0})",
-            ".ends cosim_selector",
-        ]
-        for name, a, b, i_s, v0 in zip(s.names, s.n_plus, s.n_minus, s.params["i_s_a"], s.params["v_0_v"]):
-            lines.append(f"{spice_name('x', name)} {nn[a]} {nn[b]} cosim_selector is={_fmt(i_s)} v0={_fmt(v0)}")
-    lines += [".op", ".end", ""]
-    return "\n".join(lines), rename
-
-
-def circuit_to_spice(circuit) -> tuple[str, dict[str, str]]:
-    """SPICE text of ``circuit`` for the ngspice backend.
-
-    Uses the netlist layer's ``write_spice`` when it exists, else a minimal
-    writer of R, V, I and selector elements.
-
-    Returns
-    -------
-    text : str
-    rename : dict of str -> str
-        Written voltage-source name -> the circuit's name, where they differ.
-    """
-    try:
-        from cosim.netlist.spice import write_spice
-    except ImportError:
-        return _fallback_spice(circuit)
-    return write_spice(circuit), {}
-
-
 def solve_circuit(circuit, backend: str = "nodal", *, spice_text: str | None = None, **opts) -> CircuitSolution:
     """DC operating point of a :class:`~cosim.netlist.circuit.Circuit`.
 
@@ -121,7 +54,8 @@ def solve_circuit(circuit, backend: str = "nodal", *, spice_text: str | None = N
     circuit : Circuit
     backend : {"nodal", "ngspice", "ngspice-shared", "ngspice-batch"}
         ``"nodal"``: built-in MNA solver; the others run ngspice (plain
-        ``"ngspice"`` prefers the shared library, falls back to ``ngspice -b``).
+        ``"ngspice"`` prefers the shared library, falls back to ``ngspice -b``);
+        the circuit is written with :func:`cosim.netlist.spice.write_spice`.
     spice_text : str, optional
         ngspice backends only: the SPICE deck to run (e.g. the file the
         circuit was read from) instead of writing ``circuit`` out; the result
@@ -161,12 +95,12 @@ def solve_circuit(circuit, backend: str = "nodal", *, spice_text: str | None = N
     if unknown:
         raise ValueError(f"unknown option(s) {sorted(unknown)} for backend {backend!r}")
     if spice_text is None:
-        text, rename = circuit_to_spice(circuit)
-    else:
-        text, rename = spice_text, {}
-    sol = run_ngspice(text, mode=_NGSPICE_MODE[backend], **opts)
+        from cosim.netlist.spice import write_spice
+
+        spice_text = write_spice(circuit)
+    sol = run_ngspice(spice_text, mode=_NGSPICE_MODE[backend], **opts)
     # report exactly the circuit's nodes and sources (the writer may add helpers)
-    currents = {rename.get(k, k): val for k, val in sol.source_currents_a.items()}
+    currents = sol.source_currents_a
     sources = circuit.elements["vsource"].names
     missing = [n for n in circuit.node_names if n not in sol.node_voltages_v]
     missing += [n for n in sources if n not in currents]
