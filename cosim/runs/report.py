@@ -207,12 +207,13 @@ def _sweep_sections(folder: Path) -> tuple[str, list[str]]:
         "status": definition.get("status"),
         **{f"runs {k}": v for k, v in (definition.get("counts") or {}).items()},
         "elapsed_s": definition.get("elapsed_s"),
+        "sum of runs' cpu_s": float(table["cpu_s"].sum()) if "cpu_s" in table else None,
     }
     parts = [f"<h2>Sweep</h2>{_kv_table(head)}"]
     own = _pngs(folder)
     if own:
         parts.append(f"<h2>Study figures</h2>{own}")
-    skip = set(grid) | {"seed", "status", "error", "elapsed_s", "run_dir"}
+    skip = set(grid) | {"seed", "status", "error", "run_dir"}
     ok = table[table["status"].isin(["done", "skipped"])] if "status" in table else table
     metrics = [c for c in table.columns if c not in skip and pd.api.types.is_numeric_dtype(table[c]) and ok[c].notna().any()]
     figs = []

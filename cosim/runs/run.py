@@ -18,7 +18,7 @@ Run folder contents (written in this order)
     ``"error": "<Type>: <message>"`` (the traceback goes to ``error.txt``).
 ``run.json``
     ``status`` (``done`` | ``interrupted`` | ``failed``), experiment, seed,
-    start time (UTC, ISO 8601) and wall time ``elapsed_s``.
+    start time (UTC, ISO 8601), wall time ``elapsed_s`` and CPU time ``cpu_s``.
 ``done``
     An empty marker written last, only when the run finished: a sweep that is
     run again skips points whose folder has it.
@@ -129,6 +129,10 @@ class RunResult:
         are written to ``run.json`` before the exception propagates).
     seed : int
     elapsed_s : float
+        Wall time of the experiment, second.
+    cpu_s : float
+        CPU time of this process during the experiment, second (a measure
+        that does not depend on how busy the machine was).
     """
 
     out_dir: Path
@@ -136,6 +140,7 @@ class RunResult:
     status: str = "done"
     seed: int = 0
     elapsed_s: float = 0.0
+    cpu_s: float = 0.0
 
 
 @dataclasses.dataclass
@@ -324,13 +329,14 @@ def _execute(resolved: ResolvedConfig, out: Path, *, progress: bool, figures: bo
     ctx = RunContext(resolved.seed, out, backend=resolved.backend, show_progress=progress, figures=figures, quiet=quiet)
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     t0 = time.perf_counter()
+    c0 = time.process_time()
     info = {"experiment": resolved.experiment.name, "seed": resolved.seed, "started_utc": started}
 
-    def finish(status: str, metrics: dict) -> float:
-        elapsed = time.perf_counter() - t0
+    def finish(status: str, metrics: dict) -> tuple[float, float]:
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
         _write_json(out / "metrics.json", metrics)
-        _write_json(out / "run.json", {**info, "status": status, "elapsed_s": round(elapsed, 6)})
-        return elapsed
+        _write_json(out / "run.json", {**info, "status": status, "elapsed_s": round(elapsed, 6), "cpu_s": round(cpu, 6)})
+        return elapsed, cpu
 
     try:
         metrics = resolved.experiment.run(resolved.config, ctx)
@@ -346,10 +352,10 @@ def _execute(resolved: ResolvedConfig, out: Path, *, progress: bool, figures: bo
         finish("failed", {"error": f"TypeError: {msg}"})
         raise TypeError(msg)
     metrics = jsonable(dict(metrics))
-    elapsed = finish("done", metrics)
+    elapsed, cpu = finish("done", metrics)
     (out / "checkpoint.json").unlink(missing_ok=True)
     (out / "done").touch()
-    return RunResult(out, metrics, "done", resolved.seed, elapsed)
+    return RunResult(out, metrics, "done", resolved.seed, elapsed, cpu)
 
 
 def run_experiment(

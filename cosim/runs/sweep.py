@@ -9,8 +9,9 @@ Each point runs as :func:`cosim.runs.run.run_experiment` would, into
     One row per run: the grid parameters (typed as the config field), ``seed``,
     ``status`` (``done`` | ``skipped`` (done by an earlier invocation) |
     ``failed`` | ``cancelled``), ``error`` (``"<Type>: <message>"``),
-    ``elapsed_s``, ``run_dir`` (relative to the sweep folder) and every scalar metric (nested dicts flattened
-    with ``.``; a metric whose name equals a parameter is called
+    ``elapsed_s`` (wall) and ``cpu_s`` (CPU time of the run), ``run_dir``
+    (relative to the sweep folder) and every scalar metric (nested dicts
+    flattened with ``.``; a metric whose name equals a parameter is called
     ``metrics.<name>``).
 ``sweep.json``
     The sweep's definition (base config, grid, seeds, overrides) and counts.
@@ -293,7 +294,7 @@ def run_point(base: dict, overrides: list[str], params: dict[str, str], seed: in
         row.update(_typed_params(resolved, params))
         out = prepare_out_dir(run_dir, force=True)
         res = _execute(resolved, out, progress=False, figures=figures, quiet=True)
-        row.update(status="done", error=None, elapsed_s=res.elapsed_s, run_dir=run_dir)
+        row.update(status="done", error=None, elapsed_s=res.elapsed_s, cpu_s=res.cpu_s, run_dir=run_dir)
         metrics = res.metrics
     except Exception as exc:
         row.update(status="failed", error=f"{type(exc).__name__}: {exc}", elapsed_s=time.perf_counter() - t0,
@@ -320,7 +321,8 @@ def _skipped_row(params: dict[str, str], seed: int, run_dir: Path) -> dict:
     except Exception:  # an unreadable config only costs the typed parameter values
         pass
     row.update({k: v for k, v in cfg_params.items() if isinstance(v, (bool, int, float, str))})
-    row.update(status="skipped", error=None, elapsed_s=info.get("elapsed_s"), run_dir=str(run_dir))
+    row.update(status="skipped", error=None, elapsed_s=info.get("elapsed_s"), cpu_s=info.get("cpu_s"),
+               run_dir=str(run_dir))
     for k, v in flatten(_read_metrics(run_dir)).items():
         row[f"metrics.{k}" if k in row else k] = v
     return row
@@ -332,8 +334,9 @@ def _start_client(scheduler: str | None, workers: int | None):
     if scheduler:
         return Client(scheduler, timeout="30s"), None
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    # loopback only; the scheduler's HTTP server on a free port (a fixed one warns when taken)
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 
@@ -348,7 +351,7 @@ def _write_tables(out: Path, rows: list[dict], params: list[str]) -> None:
 
     from cosim.runs.summary import write_csv
 
-    first = [*params, "seed", "status", "error", "elapsed_s", "run_dir"]
+    first = [*params, "seed", "status", "error", "elapsed_s", "cpu_s", "run_dir"]
     write_csv(out / "results.csv", rows, first=first)
     cols = list(dict.fromkeys(first + [k for r in rows for k in r]))
     df = pd.DataFrame(rows, columns=cols)
