@@ -126,7 +126,29 @@ class LineSystem:
         return np.einsum("bij,bij->b", a, b)
 
     # -- solve --------------------------------------------------------------
+    #: right-hand sides iterated together: larger blocks fall out of cache
+    #: (measured at n = 256: chunks of 4..8 are ~40 % faster than 64 at once)
+    CHUNK = 8
+
     def solve(self, rw, rb, *, rtol: float = 1e-13, max_iter: int = 500):
+        """Node voltages for right-hand sides ``rw``, ``rb`` of shape (batch, rows, cols).
+
+        Solves the batch in chunks of :attr:`CHUNK`; see :meth:`_solve_block`.
+        Returns ``(vw, vb, iterations)`` (the largest iteration count).
+        """
+        batch = rw.shape[0]
+        if batch <= self.CHUNK:
+            return self._solve_block(rw, rb, rtol=rtol, max_iter=max_iter)
+        vw = np.empty(rw.shape)
+        vb = np.empty(rw.shape)
+        its = 0
+        for k in range(0, batch, self.CHUNK):
+            sl = slice(k, k + self.CHUNK)
+            vw[sl], vb[sl], it = self._solve_block(rw[sl], rb[sl], rtol=rtol, max_iter=max_iter)
+            its = max(its, it)
+        return vw, vb, its
+
+    def _solve_block(self, rw, rb, *, rtol: float = 1e-13, max_iter: int = 500):
         """Node voltages for right-hand sides ``rw``, ``rb`` of shape (batch, rows, cols).
 
         Fixed nodes must already carry their value in ``rw``/``rb`` (their
