@@ -16,6 +16,6 @@ if ! command -v chromium >/dev/null 2>&1; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
-python3 -m pip install -q --disable-pip-version-check -e ".[all]"
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e ".[all]"
 # badcrossbar is the reference we compare against; --no-deps skips its cairo plotting stack.
-python3 -m pip install -q --disable-pip-version-check --no-deps "badcrossbar==1.1.*"
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps "badcrossbar==1.1.*"
