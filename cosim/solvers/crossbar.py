@@ -592,8 +592,9 @@ class CrossbarSolver:
         return (1.0 / r)[:, None]
 
     def _factor_for(self, net: _Network, g_eff: np.ndarray):
-        key = (id(net), g_eff.shape)
-        if self._factor is not None and self._factor_key[0] == key and np.array_equal(self._factor_key[1], g_eff):
+        # the network object itself (not its id, which a new one may reuse) and the conductances
+        key = net
+        if self._factor is not None and self._factor_key[0] is key and np.array_equal(self._factor_key[1], g_eff):
             return self._factor
         net.check_islands(g_eff)
         factor = None
