@@ -161,3 +161,15 @@ def test_ngspice_backend_matches_nodal(model):
     np.testing.assert_allclose(arrs["ngspice"].state, arrs["nodal"].state, rtol=1e-6)
     v = np.array([0.2, -0.1])
     np.testing.assert_allclose(arrs["ngspice"].read(v), arrs["nodal"].read(v), rtol=1e-6)
+
+
+def test_1t1r_device_gets_its_divider_share(model):
+    spec = CrossbarSpec(3, 3, cell="1T1R", r_transistor_on_ohm=2e3, r_transistor_off_ohm=1e12)
+    r0 = np.full((3, 3), 11e3)
+    arr = CrossbarArray(model, r0, spec=spec, backend="nodal", split_tolerance=np.inf)
+    rep = arr.write(1, 1, -1.2, 1e-6, scheme="v2")
+    # ideal wires: the selected row's gate is on, so its cells see (V_wl - V_bl) * R / (R + r_on);
+    # rows with the gate off pass (almost) nothing to their devices
+    np.testing.assert_allclose(rep.v_device_v[1], np.array([-0.6, -1.2, -0.6]) * 11e3 / 13e3, rtol=1e-10)
+    assert np.all(np.abs(rep.v_device_v[[0, 2]]) < 1e-6)
+    np.testing.assert_allclose(arr.state[1, 1], messaris_exact(11e3, -1.2 * 11e3 / 13e3, 1e-6), rtol=1e-10)
