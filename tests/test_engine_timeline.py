@@ -77,6 +77,7 @@ def test_events_run_in_time_order_and_match_direct_calls(array):
 
 
 def test_composite_event_feeds_results_back(array):
+    r_start = np.array(array.state)
     tl = Timeline(array)
     target = 0.93 * array.state[1, 2]
     steps = tl.execute(VerifyDown(1, 2, target, label="vw"))
@@ -90,6 +91,12 @@ def test_composite_event_feeds_results_back(array):
     assert r_reads[-1] <= target < r_reads[-2]
     assert array.state[1, 2] == pytest.approx(r_reads[-1], rel=1e-12)
     np.testing.assert_allclose(trace.time_s[1:], np.cumsum(trace.duration_s)[:-1], rtol=1e-12)
+    # without a trace: same results, nothing recorded
+    twin = CrossbarArray(array.model, r_start, read_width_s=2e-6)
+    quiet = Timeline(twin, record=False)
+    assert quiet.execute(VerifyDown(1, 2, target, label="vw")) == steps
+    np.testing.assert_array_equal(twin.state, array.state)
+    assert len(quiet.trace) == 0 and quiet.now_s == pytest.approx(tl.now_s)
     # composite events can also be queued
     tl.schedule(VerifyDown(0, 0, 0.97 * array.state[0, 0]), at_s=1.0)
     tl.run()

@@ -143,6 +143,13 @@ def _rel_change(g_old: np.ndarray, g_new: np.ndarray) -> float:
     return float(rel.max()) if rel.size else 0.0
 
 
+def _read_only(arr: np.ndarray) -> np.ndarray:
+    """A read-only view (the array's own state arrays must not be changed from outside)."""
+    view = arr.view()
+    view.flags.writeable = False
+    return view
+
+
 def _finite_positive(name: str, value, *, allow_zero: bool = False, allow_inf: bool = False) -> float:
     try:
         val = float(value)
@@ -548,8 +555,8 @@ class CrossbarArray:
             width_s=width,
             v_applied_v=v_nominal,
             v_device_v=v_sum / width,
-            state_before=state0,
-            state_after=state,
+            state_before=_read_only(state0),
+            state_after=_read_only(state),
             energy_cells_j=e_cells,
             energy_wires_j=e_wires,
             n_substeps=n_sub,

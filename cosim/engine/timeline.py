@@ -37,6 +37,8 @@ class Timeline:
     full_state_max_cells : int, default 1024
         For a new trace: record the whole state after each event when the
         array has at most this many cells.
+    record : bool, default True
+        False: keep no trace (least overhead; results are still returned).
 
     Examples
     --------
@@ -44,7 +46,7 @@ class Timeline:
     """
 
     def __init__(self, array, *, start_s: float = 0.0, trace: Trace | None = None,
-                 full_state_max_cells: int = 1024) -> None:
+                 full_state_max_cells: int = 1024, record: bool = True) -> None:
         if not (hasattr(array, "pulse") and hasattr(array, "read_report")):
             raise EngineError(f"Timeline needs a cosim.array.CrossbarArray, got {type(array).__name__}")
         start = float(start_s)
@@ -59,7 +61,8 @@ class Timeline:
             meta={"shape": list(array.shape), "backend": array.backend, "model": array.model.name,
                   "state_name": array.model.state_name},
         )
-        self._full = array.rows * array.cols <= self.trace.full_state_max_cells
+        self.record = bool(record)
+        self._full = self.record and array.rows * array.cols <= self.trace.full_state_max_cells
         if self._full and self.trace.initial_state is None:
             self.trace.initial_state = np.array(array.state)
 
@@ -121,6 +124,8 @@ class Timeline:
             return stop.value
 
     def _run_primitive(self, event, label: str):
+        if not self.record:
+            return self._run_unrecorded(event)
         arr = self.array
         t0 = self.now_s
         tr = self.trace
@@ -169,6 +174,23 @@ class Timeline:
                   disturb=float(np.max(np.abs(arr._state - before))), **extra)
         self.now_s = t0 + event.duration_s
         return None
+
+    def _run_unrecorded(self, event):
+        arr = self.array
+        if isinstance(event, Read):
+            rep = arr.read_report(event.v_in_v)
+            self.now_s += rep.duration_s
+            return rep.currents_a
+        if isinstance(event, Pulse):
+            rep = arr.pulse(event.bias, event.width_s)
+        elif isinstance(event, Write):
+            rep = arr.write(event.rows_sel, event.cols_sel, event.amplitude_v, event.width_s, event.scheme)
+        else:
+            arr.idle(event.duration_s)
+            self.now_s += event.duration_s
+            return None
+        self.now_s += rep.width_s
+        return rep
 
 
 def _check_event(event) -> None:
