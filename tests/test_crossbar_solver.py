@@ -187,6 +187,30 @@ def test_batch_equals_single_reads_and_factor_is_reused():
     assert solver.stats["factorisations"] == 1
 
 
+@pytest.mark.parametrize("r_wire", [0.0, 1.5])
+def test_large_batches_by_superposition_equal_direct_solves(r_wire):
+    """A batch of >= rows reads is answered from the unit-input responses; it must
+    equal solving every read on its own (a second solver, sparse LU)."""
+    rng = np.random.default_rng(12)
+    spec = CrossbarSpec(10, 7, r_wordline_ohm=r_wire, r_bitline_ohm=1.0, r_driver_ohm=0.5)
+    g = 1 / rng.uniform(1e3, 1e5, (10, 7))
+    g[3, 3] = 0.0
+    v = rng.uniform(-0.3, 0.3, (25, 10))
+    solver = CrossbarSolver(spec)
+    fast = solver.read(g, v)
+    assert fast.info["linear_solver"].endswith("+superposition")
+    ref = CrossbarSolver(spec, method="sparse")
+    for k in (0, 13, 24):
+        one = ref.read(g, v[k])
+        np.testing.assert_allclose(fast.output_currents[k], one.output_currents, rtol=1e-10)
+        np.testing.assert_allclose(fast.bitline_voltages_v[k], one.bitline_voltages_v, rtol=1e-9, atol=1e-15)
+    # the basis is kept for this conductance state: a later small batch reuses it
+    assert solver.read(g, v[:2]).info["linear_solver"].endswith("+superposition")
+    assert solver.stats["bases"] == 1
+    # ... and dropped when the conductances change
+    assert not solver.read(g * 1.01, v[:2]).info["linear_solver"].endswith("+superposition")
+
+
 def test_energy_balance_sources_equal_dissipation():
     rng = np.random.default_rng(8)
     spec = CrossbarSpec(8, 6, r_wordline_ohm=2.0, r_bitline_ohm=3.0, r_driver_ohm=1.0, r_sense_ohm=4.0)

@@ -460,7 +460,11 @@ class CrossbarSolver:
         ``"auto"`` (default) takes ``"lines"`` when it applies and
         ``"sparse"`` otherwise (and falls back to ``"sparse"`` should CG
         ever fail to converge).  A batch of reads is solved as one block
-        (vectorised CG over the batch, or one LU with many right-hand sides).
+        (vectorised CG over the batch, or one LU with many right-hand sides);
+        a batch of at least ``rows`` reads of linear cells is answered by
+        superposition instead: the responses to the ``rows`` unit inputs are
+        solved once, kept with the factors, and every read (of this and
+        later batches at the same conductances) is one matrix product.
 
     Notes
     -----
@@ -506,7 +510,8 @@ class CrossbarSolver:
         self._nets: dict[bytes, _Network] = {}
         self._factor_key = None
         self._factor = None
-        self.stats = {"factorisations": 0, "solves": 0}
+        self._basis = None
+        self.stats = {"factorisations": 0, "solves": 0, "bases": 0}
 
     # -- public ---------------------------------------------------------------
     def read(self, g_cell_s, v_in_v, *, device_iv=None) -> CrossbarSolution:
@@ -534,7 +539,7 @@ class CrossbarSolver:
         vb = np.atleast_2d(v)
         bias = read_bias(vb[0], self.spec.cols)
         v_bl = np.zeros((vb.shape[0], self.spec.cols))
-        sol = self._dispatch(g, bias, vb, v_bl, device_iv)
+        sol = self._dispatch(g, bias, vb, v_bl, device_iv, is_read=True)
         return sol if batched else _unbatch(sol)
 
     def apply(self, g_cell_s, bias: Bias, *, device_iv=None) -> CrossbarSolution:
@@ -562,12 +567,12 @@ class CrossbarSolver:
         return _unbatch(sol)
 
     # -- internals ------------------------------------------------------------
-    def _dispatch(self, g, bias, v_wl, v_bl, device_iv) -> CrossbarSolution:
+    def _dispatch(self, g, bias, v_wl, v_bl, device_iv, is_read=False) -> CrossbarSolution:
         if self.backend == "ngspice":
             from cosim.solvers._crossbar_ngspice import solve_ngspice
 
             return solve_ngspice(self.spec, g, bias, v_wl, v_bl, device_iv, self._network(bias))
-        return self._solve_nodal(g, bias, v_wl, v_bl, device_iv)
+        return self._solve_nodal(g, bias, v_wl, v_bl, device_iv, is_read)
 
     def _network(self, bias: Bias) -> _Network:
         driven_w = ~np.isnan(bias.wordline_v)
@@ -646,11 +651,41 @@ class CrossbarSolver:
             return g_eff, g_open
         return None, g_open
 
-    def _solve_nodal(self, g, bias, v_wl, v_bl, device_iv) -> CrossbarSolution:
+    #: largest superposition basis kept (rows x 2 x rows x cols values)
+    BASIS_MAX_VALUES = 2**24
+
+    def _read_by_superposition(self, net, g_eff, v_wl):
+        """Reads of linear cells are linear in the inputs: node voltages = v_in @ basis.
+
+        The basis (the response to each unit input) costs ``rows`` solves, so
+        it is built only for a batch of at least ``rows`` reads, kept while
+        the factorisation is, and then makes any batch one matrix product.
+        Returns None when it does not pay.
+        """
+        rows, cols = self.spec.shape
+        batch = v_wl.shape[0]
+        factor = self._factor_for(net, g_eff)
+        have = self._basis is not None and self._basis[0] is factor
+        if not have and (batch < rows or 2 * rows * rows * cols > self.BASIS_MAX_VALUES):
+            return None
+        if not have:
+            vw1, vb1 = self._solve_linear(net, g_eff, np.eye(rows), np.zeros((rows, cols)))
+            self._basis = (factor, vw1.reshape(rows, -1), vb1.reshape(rows, -1))
+            self.stats["bases"] += 1
+        _, phi_w, phi_b = self._basis
+        vw = (v_wl @ phi_w).reshape(batch, rows, cols)
+        vb = (v_wl @ phi_b).reshape(batch, rows, cols)
+        return vw, vb
+
+    def _solve_nodal(self, g, bias, v_wl, v_bl, device_iv, is_read=False) -> CrossbarSolution:
         net = self._network(bias)
         g_eff, g_open = self._cell_model(g, bias, device_iv)
         if g_eff is not None:
-            vw, vb = self._solve_linear(net, g_eff, v_wl, v_bl)
+            fast = self._read_by_superposition(net, g_eff, v_wl) if is_read else None
+            if fast is None:
+                vw, vb = self._solve_linear(net, g_eff, v_wl, v_bl)
+            else:
+                vw, vb = fast
             v_cell = vw - vb
             i_cell = g_eff * v_cell
             g_acc = self._access_g(bias)
@@ -661,7 +696,9 @@ class CrossbarSolver:
             else:
                 v_dev = v_cell.copy()
             info = {"method": "linear", "linear_solver": self._factor_name()}
-            if isinstance(self._factor, _LineFactor):
+            if fast is not None:
+                info["linear_solver"] += "+superposition"
+            elif isinstance(self._factor, _LineFactor):
                 info["cg_iterations"] = self._factor.iterations
         else:
             vw, vb, i_cell, v_dev, info = self._solve_nonlinear(net, g_open, bias, v_wl, v_bl, device_iv)
