@@ -15,7 +15,9 @@ Rows:
 * ``ngspice -b`` (the ``.op`` run of the netlist cosim writes; writing it is
   not timed) vs ``cosim`` at n = 32 and 64;
 * a batch of 64 read vectors vs one read at n = 256 (ratio = batch / single,
-  both on a fresh solver, so each pays its own set-up).
+  both on a fresh solver, so each pays its own set-up), and a batch of 1024
+  at n = 128 (>= rows reads: answered by superposition of the 128 unit-input
+  responses).
 
 Usage: ``python benchmarks/bench_read.py [--quick] [--json FILE.json]``
 (``--quick``: smaller sizes, for a smoke run).
@@ -164,11 +166,13 @@ def main(argv=None) -> int:
         bench_alone([128], args.repeat, rows)
         bench_ngspice([8], args.repeat, rows)
         bench_batch(64, 8, args.repeat, rows)
+        bench_batch(16, 64, args.repeat, rows)
     else:
         bench_badcrossbar([128, 256, 512], args.repeat, rows)
         bench_alone([1024], 1, rows)
         bench_ngspice([32, 64], args.repeat, rows)
         bench_batch(256, 64, args.repeat, rows)
+        bench_batch(128, 1024, args.repeat, rows)
     print(f"crossbar reads: cells U(1k, 100k) ohm, {R_WIRE_OHM:g} ohm segments, {V_READ_V:g} V inputs; "
           f"ratio = peer / cosim (speed-up) unless marked batch / single")
     print(table(rows))
