@@ -165,6 +165,9 @@ def test_run_seeds_summary(tmp_path):
     # resume: nothing re-run, same summary
     again = run_seeds({"experiment": "test_count", "steps": 3}, "0:6", out_dir=tmp_path / "s", progress=False, resume=True)
     assert again.summary["n_skipped"] == 6 and again.summary["metrics"]["total"] == stats["total"]
+    # resume with another config: nothing is stale-skipped
+    other = run_seeds({"experiment": "test_count", "steps": 2}, "0:6", out_dir=tmp_path / "s", progress=False, resume=True)
+    assert other.summary["n_skipped"] == 0 and other.summary["n_done"] == 6
 
 
 def test_run_seeds_records_failures_and_goes_on(tmp_path):

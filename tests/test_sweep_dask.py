@@ -38,7 +38,7 @@ def test_sweep_on_a_local_cluster_rows_resume_and_failures(tmp_path):
     spec = SweepSpec(dict(BASE), parse_grid(["rows=0,2", "cols=3"]), seeds=[0, 1], overrides=["g_max_s=1e-4"])
     out = tmp_path / "sw"
     res = run_sweep(spec, out_dir=out, workers=2, progress=False, figures=False)
-    assert res.counts == {"done": 2, "skipped": 0, "failed": 2, "cancelled": 0}
+    assert res.counts == {"done": 2, "skipped": 0, "failed": 2, "cancelled": 0, "stale": 0}
     table = pd.read_parquet(out / "results.parquet")
     csv = pd.read_csv(out / "results.csv")
     assert list(table[["rows", "cols", "seed"]].itertuples(index=False, name=None)) == [(0, 3, 0), (0, 3, 1), (2, 3, 0), (2, 3, 1)]
@@ -56,12 +56,19 @@ def test_sweep_on_a_local_cluster_rows_resume_and_failures(tmp_path):
     # resume: done points are skipped (their folders untouched), failed ones are tried again
     stamp = (out / done.run_dir.iloc[0] / "metrics.json").stat().st_mtime_ns
     again = run_sweep(spec, out_dir=out, workers=2, progress=False, figures=False)
-    assert again.counts == {"done": 0, "skipped": 2, "failed": 2, "cancelled": 0}
+    assert again.counts == {"done": 0, "skipped": 2, "failed": 2, "cancelled": 0, "stale": 0}
     assert (out / done.run_dir.iloc[0] / "metrics.json").stat().st_mtime_ns == stamp
     table2 = pd.read_parquet(out / "results.parquet")
     assert list(table2["status"]) == ["failed", "failed", "skipped", "skipped"]
     assert list(table2["i_out_mean_a"].iloc[2:]) == list(done["i_out_mean_a"])
     assert list(table2["rows"]) == [0, 0, 2, 2]
+
+    # a changed fixed override makes the finished points stale: they run again with the new config
+    spec.overrides = ["g_max_s=2e-5"]
+    spec.grid = {"rows": ["2"], "cols": ["3"]}
+    third = run_sweep(spec, out_dir=out, workers=2, progress=False, figures=False)
+    assert third.counts == {"done": 2, "skipped": 0, "failed": 0, "cancelled": 0, "stale": 2}
+    assert list(pd.read_csv(out / "results.csv")["g_mean_s"]) != list(done["g_mean_s"])
 
 
 def test_sweep_file_and_cli_on_an_existing_scheduler(tmp_path, scheduler, capsys):

@@ -419,6 +419,16 @@ def _read_metrics(folder: Path) -> dict:
         return {}
 
 
+def _config_matches(folder: Path, resolved: ResolvedConfig) -> bool:
+    """Whether the run in ``folder`` ran exactly ``resolved`` (its config.toml)."""
+    import tomllib
+
+    try:
+        return tomllib.loads((folder / "config.toml").read_text()) == tomllib.loads(to_toml(resolved.to_mapping()))
+    except (OSError, ValueError):
+        return False
+
+
 def run_seeds(
     config: str | Path | Mapping,
     seeds: range | Sequence[int] | str,
@@ -446,7 +456,8 @@ def run_seeds(
     out_dir : path, optional
         Default ``runs/<experiment>-<timestamp>-seeds<A>-<B>``.
     resume : bool
-        Keep a non-empty ``out_dir`` and skip seeds whose folder is ``done``.
+        Keep a non-empty ``out_dir`` and skip seeds whose folder is ``done``
+        with the same resolved config (others run again).
     figures : bool
         ``ctx.figures`` for each seed (off by default: many seeds, many PNGs).
     quiet : bool
@@ -478,10 +489,10 @@ def run_seeds(
         for s in bar:
             sub = out / f"s{s:0{width}d}"
             row: dict[str, Any] = {"seed": s, "run_dir": str(sub)}
-            if resume and (sub / "done").exists():
+            one = dataclasses.replace(resolved, seed=s)
+            if resume and (sub / "done").exists() and _config_matches(sub, one):
                 rows.append({**row, "status": "skipped", **flatten(_read_metrics(sub))})
                 continue
-            one = dataclasses.replace(resolved, seed=s)
             try:
                 sub = prepare_out_dir(sub, force=True)
                 res = _execute(one, sub, progress=False, figures=figures, quiet=quiet)

@@ -20,8 +20,9 @@ Execution is on ``dask.distributed``: by default a ``LocalCluster`` with one
 single-threaded worker *process* per core; ``scheduler=ADDRESS`` connects to an
 existing cluster instead (its workers must see the same file system and have
 cosim installed).  Re-running a sweep into the same folder skips every point
-whose run folder has the ``done`` marker, so an interrupted sweep loses only
-the points in flight; a point that raises is recorded (``failed``) and the
+whose run folder has the ``done`` marker and the same resolved config (a point
+done with another base config or fixed overrides is run again), so an
+interrupted sweep loses only the points in flight; a point that raises is recorded (``failed``) and the
 sweep goes on.
 
 Sweep files
@@ -53,7 +54,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cosim.runs.config import ConfigError, apply_overrides, load_config, parse_override, _scalar
+from cosim.runs.config import ConfigError, _scalar, apply_overrides, load_config, parse_override, to_toml
 from cosim.runs.run import (
     OutputExistsError,
     _execute,
@@ -328,6 +329,18 @@ def _skipped_row(params: dict[str, str], seed: int, run_dir: Path) -> dict:
     return row
 
 
+def _same_config(spec: SweepSpec, params: Mapping[str, str], seed: int, run_dir: Path) -> bool:
+    """Whether the finished run in ``run_dir`` ran the config this sweep asks for."""
+    try:
+        resolved = resolve_config(spec.base, seed=seed, backend=spec.backend,
+                                  overrides=list(spec.overrides) + [f"{k}={v}" for k, v in params.items()])
+        import tomllib
+
+        return tomllib.loads((run_dir / "config.toml").read_text()) == tomllib.loads(to_toml(resolved.to_mapping()))
+    except Exception:  # a point whose config no longer resolves is re-run (and fails there, recorded)
+        return False
+
+
 def _start_client(scheduler: str | None, workers: int | None):
     from distributed import Client, LocalCluster
 
@@ -438,14 +451,17 @@ def run_sweep(
     }
     width = max(4, len(str(max(spec.seeds))))
     jobs, rows = [], []
+    stale = 0
     for params in spec.points():
         pdir = out / point_dir_name(params)
         for seed in spec.seeds:
             rdir = pdir / f"s{seed:0{width}d}"
             if not force and (rdir / "done").is_file():
-                rows.append(_skipped_row(params, seed, rdir))
-            else:
-                jobs.append((params, seed, rdir))
+                if _same_config(spec, params, seed, rdir):
+                    rows.append(_skipped_row(params, seed, rdir))
+                    continue
+                stale += 1  # done, but with another base config or fixed overrides: run it again
+            jobs.append((params, seed, rdir))
     t0 = time.perf_counter()
     _write_json(out / "sweep.json", {**definition, "status": "running"})
     interrupted = False
@@ -491,6 +507,7 @@ def run_sweep(
     for r in rows:  # relative to the sweep folder, so that the folder can be moved
         r["run_dir"] = os.path.relpath(r["run_dir"], out)
     counts = {s: sum(r["status"] == s for r in rows) for s in ("done", "skipped", "failed", "cancelled")}
+    counts["stale"] = stale
     _write_tables(out, rows, list(spec.grid))
     _write_json(out / "sweep.json", {**definition, "status": "interrupted" if interrupted else "finished",
                                      "counts": counts, "elapsed_s": round(elapsed, 3)})
@@ -506,4 +523,6 @@ def sweep_summary_line(result: SweepResult) -> str:
     line = f"sweep: {c['done']} done, {c['skipped']} skipped, {c['failed']} failed in {result.elapsed_s:.1f} s"
     if c.get("cancelled"):
         line += f", {c['cancelled']} cancelled"
+    if c.get("stale"):
+        line += f" ({c['stale']} re-run: their config had changed)"
     return line
