@@ -53,6 +53,8 @@ def test_events_run_in_time_order_and_match_direct_calls(array):
     tl.schedule(Pulse(bias, 3e-6), at_s=1e-3)
     tl.schedule(Read([0.1, 0.2, 0.0]), at_s=1e-3)
     tl.schedule(Write(2, [0, 1, 2, 3], 1.1, 4e-6, scheme="v3", label="row2"))
+    tl.run(until_s=0.0)
+    assert len(tl.trace) == 1 and len(tl) == 3  # only the event due at t = 0 ran
     trace = tl.run()
     assert list(trace.kind) == ["write", "idle", "pulse", "read", "idle", "idle"]
     assert list(trace.label) == ["row2", "gap", "", "", "gap", ""]
@@ -192,8 +194,10 @@ def test_bad_engine_input(array):
         Pulse("v2", 1e-6)
     with pytest.raises(EngineError, match="Timeline needs a cosim.array.CrossbarArray"):
         Timeline(np.zeros((2, 2)))
-    with pytest.raises(ValueError, match="unknown write scheme 'v5'"):
-        tl.execute(Write(0, 0, 1.0, 1e-6, scheme="v5"))
+    with pytest.raises(EngineError, match="unknown write scheme 'v5'"):
+        Write(0, 0, 1.0, 1e-6, scheme="v5")
+    with pytest.raises(ValueError, match="index 7 out of range"):
+        tl.execute(Write(7, 0, 1.0, 1e-6))
 
 
 def test_seeded_runs_bit_identical(tmp_path):

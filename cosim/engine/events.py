@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cosim.netlist.bias import Bias
+from cosim.netlist.bias import SCHEMES, Bias
 
 
 class EngineError(ValueError):
@@ -79,6 +79,8 @@ class Write:
 
     def __post_init__(self) -> None:
         self.width_s = _check_duration("Write.width_s", self.width_s)
+        if self.scheme not in SCHEMES:
+            raise EngineError(f"Write.scheme: unknown write scheme {self.scheme!r}; expected one of {SCHEMES}")
 
 
 @dataclass
