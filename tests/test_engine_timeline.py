@@ -216,3 +216,17 @@ def test_seeded_runs_bit_identical(tmp_path):
     a, b, c = (np.load(run(s)) for s in (3, 3, 4))
     assert all(np.array_equal(a[k], b[k]) for k in a.files)
     assert not np.array_equal(a["i_out_a__data"], c["i_out_a__data"])
+
+
+def test_devices_volatile_wrapper_relaxes_on_the_time_line():
+    from cosim.devices.variability import Volatile
+
+    model = Volatile(Messaris2017(**NEUROPACK_2022), tau_s=1e-3, rest_state=11000.0)
+    arr = CrossbarArray(model, np.array([[9000.0, 12000.0]]))
+    tl = Timeline(arr)
+    tl.schedule(Read([0.1]), at_s=0.5e-3)   # 0.5 ms gap, then a 1 us read
+    tl.schedule(Idle(0.5e-3 - 1e-6), at_s=0.5e-3)  # same time, queued later: right after the read
+    tl.run()
+    assert tl.trace.kind.tolist() == ["idle", "read", "idle"] and tl.now_s == pytest.approx(1e-3)
+    np.testing.assert_allclose(arr.state, 11000.0 + np.array([[-2000.0, 1000.0]]) * np.exp(-(1e-3 - 1e-6) / 1e-3),
+                               rtol=1e-12)
