@@ -219,6 +219,9 @@ def plot_disturb_maps(maps: Mapping[str, np.ndarray], title: str, *, label: str 
             ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="k", lw=1.2))
         if outline is not None and np.any(outline) and not np.all(outline):
             ax.contour(np.asarray(outline, dtype=float), levels=[0.5], colors="k", linewidths=0.4)
-    fig.colorbar(im, ax=axs[0].tolist(), label=label, shrink=0.85)
+    lo, hi = int(np.ceil(np.log10(linthresh))), int(np.floor(np.log10(vmax)))
+    decades = [10.0**k for k in range(max(lo, hi - 3), hi + 1)]  # at most four decades a side, readable
+    ticks = [-d for d in reversed(decades)] + [0.0] + decades
+    fig.colorbar(im, ax=axs[0].tolist(), label=label, shrink=0.85, ticks=ticks)
     fig.suptitle(title, fontsize=9)
     return fig
