@@ -22,7 +22,7 @@ import numpy as np
 
 from cosim.array import CrossbarArray
 from cosim.devices import NEUROPACK_2022, Messaris2017
-from cosim.netlist.bias import read_bias, write_bias
+from cosim.netlist.bias import write_bias
 from cosim.netlist.crossbar import CrossbarSpec
 from cosim.solvers.crossbar import CrossbarSolver
 

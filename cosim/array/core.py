@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import copy as _copy
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
