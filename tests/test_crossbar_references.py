@@ -111,3 +111,16 @@ def test_matches_ngspice_write_schemes(scheme):
     np.testing.assert_allclose(sol.device_voltages_v, ref.device_voltages_v, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(sol.sense_currents_a, ref.sense_currents_a, rtol=1e-6, atol=1e-15)
     np.testing.assert_allclose(sol.driver_currents_a, ref.driver_currents_a, rtol=1e-6, atol=1e-15)
+
+
+@ngspice
+def test_one_call_ngspice_backend_with_batch_and_open_cell():
+    _ngspice_or_skip()
+    r = np.array([[1e3, np.inf, 3e3], [4e3, 5e3, 6e3]])
+    v = np.array([[0.2, 0.1], [-0.3, 0.4]])
+    ref = solve_crossbar(v, r, 1.0, 2.0, r_driver_ohm=3.0, r_sense_ohm=4.0, backend="ngspice")
+    sol = solve_crossbar(v, r, 1.0, 2.0, r_driver_ohm=3.0, r_sense_ohm=4.0)
+    assert ref.output_currents.shape == (2, 3)
+    np.testing.assert_allclose(sol.output_currents, ref.output_currents, rtol=1e-6)
+    np.testing.assert_allclose(sol.driver_currents_a, ref.driver_currents_a, rtol=1e-6)
+    assert np.all(ref.cell_currents_a[:, 0, 1] == 0.0)
