@@ -613,6 +613,7 @@ class CrossbarSolver:
             factor = _SparseFactor(net, g_eff)
         self.stats["factorisations"] += 1
         self._factor, self._factor_key = factor, (key, g_eff.copy())
+        self._basis = None  # belonged to the previous conductances
         return factor
 
     def _solve_linear(self, net, g_eff, v_wl, v_bl, j0=None):
