@@ -51,3 +51,17 @@ def test_stdp_digits_run(tmp_path):
                          out_dir=tmp_path / "s", progress=False, quiet=True)
     m = res.metrics
     assert m["post_spikes"] >= 100 and m["pulses"] > 0 and (res.out_dir / "receptive_fields.png").exists()
+
+
+def test_compare_runs_every_variant_with_the_same_seed(tmp_path):
+    cfg = {"experiment": "snn_compare",
+           "base": {"dataset": "digits", "n_train": 100, "n_test": 50, "array_rows": 26, "array_cols": 26},
+           "variants": {"software": "weights=software", "tol 1 %": "write.tolerance=0.01"}}
+    res = run_experiment(cfg, out_dir=tmp_path / "c", progress=False, quiet=True, seed=2)
+    acc = res.metrics["test_accuracy_by_variant"]
+    assert set(acc) == {"software", "tol 1 %"}
+    # the software variant is the same run as snn_wta with weights=software and the same seed
+    ref = run_experiment(ALG / "snn_digits.toml", overrides=["n_train=100", "n_test=50", "weights=software", "figures=false"],
+                         out_dir=tmp_path / "r", progress=False, quiet=True, seed=2)
+    assert acc["software"] == ref.metrics["test_accuracy"]
+    assert (res.out_dir / "accuracy.png").exists()

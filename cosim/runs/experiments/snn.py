@@ -143,6 +143,9 @@ class SNNConfig:
         Draw the figures.
     n_probe_samples : int
         Samples whose membranes and spikes are kept for ``membranes.png``.
+    software_clip : bool
+        Software weights: clip them to the devices' window ``[1/r_max_ohm,
+        1/r_min_ohm]`` after each update (False: unbounded, the paper's ideal).
     circuit : CircuitConfig
     write : WriteConfig
     """
@@ -168,6 +171,7 @@ class SNNConfig:
     backend: Literal["ideal", "nodal", "ngspice"] = "ideal"
     figures: bool = True
     n_probe_samples: int = 30
+    software_clip: bool = False
     circuit: CircuitConfig = field(default_factory=CircuitConfig)
     write: WriteConfig = field(default_factory=WriteConfig)
 
@@ -187,7 +191,8 @@ def build_network(cfg: SNNConfig, n_inputs: int, n_outputs: int, rng: np.random.
     half = cfg.r_init_halfwidth_ohm
     if cfg.weights == "software":
         r0 = cfg.r_init_ohm + rng.uniform(-half, half, (n_inputs, n_outputs))
-        layer = SoftwareSynapses(1.0 / r0)
+        window = (1.0 / cfg.r_max_ohm, 1.0 / cfg.r_min_ohm) if cfg.software_clip else (None, None)
+        layer = SoftwareSynapses(1.0 / r0, *window)
         return SpikingNetwork([layer], lif, cfg.learning_rate), None
     from cosim.array import CrossbarArray
     from cosim.devices import NEUROPACK_2022, Messaris2017
@@ -318,4 +323,73 @@ def run_snn(config: SNNConfig, ctx) -> dict:
     return metrics
 
 
-EXPERIMENTS = {"snn_wta": (SNNConfig, run_snn)}
+@dataclass
+class SNNCompareConfig:
+    """Settings of ``snn_compare``: several ``snn_wta`` variants of one base, test accuracy as bars.
+
+    Attributes
+    ----------
+    base : SNNConfig
+        The common settings (TOML section ``[base]``, same keys as ``snn_wta``).
+    variants : dict of str -> str
+        Name -> comma-separated ``key=value`` overrides of ``base``
+        (e.g. ``"R-tol 1 %" = "write.tolerance=0.01"``; "" = the base itself).
+    """
+
+    base: SNNConfig = field(default_factory=SNNConfig)
+    variants: dict[str, str] = field(default_factory=lambda: {"software": "weights=software", "memristive": ""})
+
+
+class _SubContext:
+    """A RunContext view for one variant: figures off, trace under the variant's name."""
+
+    def __init__(self, ctx, name: str) -> None:
+        self._ctx, self._name = ctx, name
+        self.seed, self.rng, self.backend, self.out_dir = ctx.seed, np.random.default_rng(ctx.seed), ctx.backend, ctx.out_dir
+        self.figures = False
+
+    def progress(self, *a, **k):
+        k["desc"] = self._name
+        return self._ctx.progress(*a, **k)
+
+    def save_trace(self, name="trace", **arrays):
+        return self._ctx.save_trace(f"trace_{''.join(c if c.isalnum() else '_' for c in self._name)}", **arrays)
+
+    def save_figure(self, fig, name, **k):
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
+    def log(self, msg):
+        self._ctx.log(msg)
+
+    def checkpoint(self, metrics):
+        pass
+
+
+def run_compare(config: SNNCompareConfig, ctx) -> dict:
+    """Run every variant with the run's seed; metrics: test accuracy per variant, bars in ``accuracy.png``."""
+    from cosim.runs.config import apply_overrides, from_dict
+
+    if not config.variants:
+        raise SNNConfigError("snn_compare: no variants given")
+    base = asdict(config.base)
+    results: dict = {}
+    details: dict = {}
+    for name, text in config.variants.items():
+        sets = [t.strip() for t in text.split(",") if t.strip()]
+        cfg = from_dict(SNNConfig, apply_overrides(base, sets, SNNConfig))
+        t0 = time.perf_counter()
+        m = run_snn(cfg, _SubContext(ctx, name))
+        results[name] = m["test_accuracy"]
+        details[name] = {"test_accuracy": m["test_accuracy"], "train_accuracy": m["train_accuracy"],
+                         "pulses": m["pulses"], "time_s": time.perf_counter() - t0}
+        ctx.checkpoint({"test_accuracy_by_variant": dict(results)})
+    if ctx.figures:
+        from cosim.plots import snn as plots
+
+        ctx.save_figure(plots.accuracy_bars(results, f"{config.base.dataset}: test accuracy"), "accuracy.png")
+    return {"test_accuracy_by_variant": results, "variants": details}
+
+
+EXPERIMENTS = {"snn_wta": (SNNConfig, run_snn), "snn_compare": (SNNCompareConfig, run_compare)}
