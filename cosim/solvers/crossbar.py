@@ -108,7 +108,7 @@ def _check_bias(spec: CrossbarSpec, bias: Bias) -> None:
 # ----------------------------------------------------------------------------
 # per-cell series split (1S1R, 1T1R with non-ohmic devices)
 # ----------------------------------------------------------------------------
-def series_split(v_cell_v, device_iv, second_iv, *, max_iter: int = 200):
+def series_split(v_cell_v, device_iv, second_iv, *, u0=None, max_iter: int = 200):
     """Split cell voltages across a device in series with a second element.
 
     Both elements must be passive and monotone (current increasing with
@@ -125,6 +125,10 @@ def series_split(v_cell_v, device_iv, second_iv, *, max_iter: int = 200):
         Cell voltages, volt, any shape.
     device_iv, second_iv : callable
         ``v -> (i_a, di_dv_s)``, elementwise on arrays of ``v_cell_v``'s shape.
+    u0 : ndarray, optional
+        Starting guess of the second element's voltage (e.g. the split of
+        a previous, nearby solve); clipped into the bracket.  Default
+        ``v_cell / 2``.
 
     Returns
     -------
@@ -141,8 +145,9 @@ def series_split(v_cell_v, device_iv, second_iv, *, max_iter: int = 200):
     v = np.asarray(v_cell_v, dtype=float)
     lo = np.minimum(v, 0.0)
     hi = np.maximum(v, 0.0)
-    # start from the second element taking half the voltage: harmless for any pair
-    u = 0.5 * v
+    # start from the second element taking half the voltage (harmless for any
+    # pair), or from a nearby previous split
+    u = 0.5 * v if u0 is None or np.shape(u0) != v.shape else np.clip(u0, lo, hi)
     tol = 4 * np.finfo(float).eps * np.maximum(np.abs(v), 1e-30)
     active = np.ones(v.shape, dtype=bool)
     for _ in range(max_iter):
@@ -156,7 +161,9 @@ def series_split(v_cell_v, device_iv, second_iv, *, max_iter: int = 200):
         lo = np.where(pos, lo, u)
         with np.errstate(divide="ignore", invalid="ignore"):
             u_new = u - h / dh
-        bad = ~np.isfinite(u_new) | (u_new <= lo) | (u_new >= hi)
+        # bisect only when Newton leaves the bracket (landing on an end is fine:
+        # at the root one end *is* the iterate)
+        bad = ~np.isfinite(u_new) | (u_new < lo) | (u_new > hi)
         u_new = np.where(bad, 0.5 * (lo + hi), u_new)
         step = np.abs(u_new - u)
         u = u_new
@@ -741,11 +748,16 @@ class CrossbarSolver:
         else:
             second = None
 
+        last = {}
+
         def cell(v):
             if second is None:
                 i, gd = dev(v)
                 return i, gd, v
-            return series_split(v, dev, second)
+            # Newton's successive cell voltages are close: start each split from the last one
+            i, gd, vd = series_split(v, dev, second, u0=last.get("u"))
+            last["u"] = v - vd
+            return i, gd, vd
 
         return cell
 
