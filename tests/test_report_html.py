@@ -61,10 +61,10 @@ def test_reports_are_self_contained(folders):
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (setup.sh installs it)")
-@pytest.mark.parametrize("kind, n_images", [("run", 1), ("seeds", 4), ("sweep", 4)])
+@pytest.mark.parametrize("kind, n_images", [("run", 1), ("seeds", 4), ("sweep", 6)])
 def test_report_figures_render_in_chromium(folders, kind, n_images, tmp_path):
     # run: its one saved PNG; seeds: a histogram per numeric metric (reads_done, i_out_mean_a,
-    # i_out_abs_max_a, g_mean_s); sweep: a plot per numeric metric
+    # i_out_abs_max_a, g_mean_s); sweep: a plot per numeric column (those four, elapsed_s, cpu_s)
     out = write_report(folders[kind], tmp_path / f"{kind}.html")
     widths = _rendered_image_widths(out)
     assert len(widths) == n_images and all(w > 100 for w in widths), widths
