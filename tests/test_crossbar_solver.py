@@ -454,3 +454,26 @@ def test_random_topologies_against_general_mna_solver():
             if f"v_in_{i}" in ref.source_currents_a:
                 assert sol.driver_currents_a[i] == pytest.approx(-ref.source_currents_a[f"v_in_{i}"], rel=1e-7, abs=1e-13)
     assert solved >= 30  # the cases really were solved, not skipped
+
+
+def test_method_rule_and_fallback(monkeypatch):
+    import cosim.solvers._xbar_lines as lines
+
+    rng = np.random.default_rng(6)
+    g = rng.uniform(1e-3, 1e-1, (12, 12))
+    v = rng.uniform(0, 0.2, 12)
+    good = CrossbarSolver(CrossbarSpec(12, 12, r_wordline_ohm=1e-3, r_bitline_ohm=1e-3)).read(g, v)
+    poor = CrossbarSolver(CrossbarSpec(12, 12, r_wordline_ohm=1e3, r_bitline_ohm=1e3)).read(g, v)
+    assert good.info["linear_solver"] == "lines-cg"
+    assert poor.info["linear_solver"] == "sparse-lu"  # wires no better than the cells: direct
+
+    def fail(self, *args, **kwargs):
+        raise lines.LineSystemError("forced")
+
+    spec = CrossbarSpec(12, 12, r_wordline_ohm=1.0, r_bitline_ohm=1.0)
+    ref = CrossbarSolver(spec, method="sparse").read(g, v)
+    monkeypatch.setattr(lines.LineSystem, "solve", fail)
+    fallback = CrossbarSolver(spec).read(g, v)  # CG "fails": auto falls back to LU
+    np.testing.assert_allclose(fallback.output_currents, ref.output_currents, rtol=1e-13)
+    with pytest.raises(SolverError, match="did not converge"):
+        CrossbarSolver(spec, method="lines").read(g, v)

@@ -364,6 +364,22 @@ class _LineFactor:
         rows, cols = net.spec.shape
         return not net.merged and rows >= 2 and cols >= 2
 
+    #: below this ratio of the weakest segment conductance to a line's total
+    #: cell conductance the lines stop dominating and CG slows down (measured
+    #: at 128 x 128: ratio 0.16 -> ~60 iterations, 0.0016 -> no convergence)
+    MIN_WIRE_TO_CELL_RATIO = 0.02
+
+    @staticmethod
+    def worthwhile(net: _Network, g_eff: np.ndarray) -> bool:
+        """Whether the line preconditioner will converge fast: wires much better than a line of cells."""
+        spec = net.spec
+        inner = np.concatenate((spec.r_wordline_ohm[:, 1:].ravel(), spec.r_bitline_ohm[:-1, :].ravel()))
+        if inner.size == 0 or (inner == 0).any():
+            return False
+        g_wire = 1.0 / inner.max()
+        g_line = max(spec.rows, spec.cols) * float(g_eff.mean())
+        return g_line == 0 or g_wire >= _LineFactor.MIN_WIRE_TO_CELL_RATIO * g_line
+
     def __init__(self, net: _Network, g_eff: np.ndarray) -> None:
         spec = net.spec
         self.net = net
@@ -464,9 +480,11 @@ class CrossbarSolver:
         rounding floor of the problem); needs every inner word- and bit-line
         segment > 0 ohm and at least 2 rows and 2 columns.  ``"sparse"``:
         SuperLU on the super-node system (zero-ohm segments merged).
-        ``"auto"`` (default) takes ``"lines"`` when it applies and
-        ``"sparse"`` otherwise (and falls back to ``"sparse"`` should CG
-        ever fail to converge).  A batch of reads is solved as one block
+        ``"auto"`` (default) takes ``"lines"`` when it applies and the wires
+        dominate (weakest segment conductance >= 0.02 x max(rows, cols) x
+        mean cell conductance; the usual case, e.g. 1 ohm segments with
+        kohm cells) and ``"sparse"`` otherwise, and falls back to
+        ``"sparse"`` should CG ever fail to converge.  A batch of reads is solved as one block
         (vectorised CG over the batch, or one LU with many right-hand sides);
         a batch of at least ``rows`` reads of linear cells is answered by
         superposition instead: the responses to the ``rows`` unit inputs are
@@ -610,7 +628,8 @@ class CrossbarSolver:
             return self._factor
         net.check_islands(g_eff)
         factor = None
-        if self.method in ("auto", "lines") and _LineFactor.applies(net):
+        use_lines = self.method == "lines" or (self.method == "auto" and _LineFactor.worthwhile(net, g_eff))
+        if use_lines and _LineFactor.applies(net):
             try:
                 factor = _LineFactor(net, g_eff)
             except LineSystemError:
