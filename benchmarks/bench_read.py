@@ -13,7 +13,8 @@ Rows:
 * ``badcrossbar`` vs ``cosim`` at n = 128, 256, 512 (ratio = speed-up);
 * ``cosim`` alone at n = 1024;
 * ``ngspice -b`` (the ``.op`` run of the netlist cosim writes; writing it is
-  not timed) vs ``cosim`` at n = 32 and 64;
+  not timed) vs ``cosim`` at n = 32 and 64, and for 1S1R cells (default
+  sinh selector, 0.8 V inputs) at n = 32;
 * a batch of 64 read vectors vs one read at n = 256 (ratio = batch / single,
   both on a fresh solver, so each pays its own set-up), and a batch of 1024
   at n = 128 (>= rows reads: answered by superposition of the 128 unit-input
@@ -106,23 +107,27 @@ def bench_alone(sizes, repeat, rows_out):
                              cg_iterations=sol.info.get("cg_iterations")))
 
 
-def bench_ngspice(sizes, repeat, rows_out):
+def bench_ngspice(sizes, repeat, rows_out, cell="1R"):
     from cosim.netlist.generate import crossbar_circuit
     from cosim.netlist.spice import write_spice
     from cosim.solvers.ngspice import batch_available, run_ngspice
 
+    label = "" if cell == "1R" else f" {cell}"
     for n in sizes:
         r, v = _case(n)
-        t_cosim, sol = _best(lambda: solve_crossbar(v, r, R_WIRE_OHM, R_WIRE_OHM), repeat)
+        if cell != "1R":
+            v = 4 * v  # 0.8 V: the selector conducts
+        t_cosim, sol = _best(lambda: solve_crossbar(v, r, R_WIRE_OHM, R_WIRE_OHM, cell=cell), repeat)
         if not batch_available():
-            rows_out.append(dict(case=f"read {n}x{n}", peer="ngspice -b", peer_s=None, cosim_s=t_cosim, ratio=None))
+            rows_out.append(dict(case=f"read {n}x{n}{label}", peer="ngspice -b", peer_s=None, cosim_s=t_cosim,
+                                 ratio=None))
             continue
-        spec = CrossbarSpec(n, n, r_wordline_ohm=R_WIRE_OHM, r_bitline_ohm=R_WIRE_OHM)
+        spec = CrossbarSpec(n, n, r_wordline_ohm=R_WIRE_OHM, r_bitline_ohm=R_WIRE_OHM, cell=cell)
         text = write_spice(crossbar_circuit(spec, r, read_bias(v, n)))
         t_ref, ref = _best(lambda: run_ngspice(text, mode="batch"), 1)
         out = np.array([ref.source_currents_a[f"v_out_{j}"] for j in range(n)])
         err = float(np.max(np.abs(sol.output_currents - out)) / np.max(np.abs(out)))
-        rows_out.append(dict(case=f"read {n}x{n}", peer="ngspice-39 -b", peer_s=t_ref, cosim_s=t_cosim,
+        rows_out.append(dict(case=f"read {n}x{n}{label}", peer="ngspice-39 -b", peer_s=t_ref, cosim_s=t_cosim,
                              ratio=t_ref / t_cosim, max_rel_diff=err))
 
 
@@ -171,6 +176,7 @@ def main(argv=None) -> int:
         bench_badcrossbar([128, 256, 512], args.repeat, rows)
         bench_alone([1024], 1, rows)
         bench_ngspice([32, 64], args.repeat, rows)
+        bench_ngspice([32], args.repeat, rows, cell="1S1R")
         bench_batch(256, 64, args.repeat, rows)
         bench_batch(128, 1024, args.repeat, rows)
     print(f"crossbar reads: cells U(1k, 100k) ohm, {R_WIRE_OHM:g} ohm segments, {V_READ_V:g} V inputs; "
