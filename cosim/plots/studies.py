@@ -3,8 +3,8 @@
 - :func:`plot_metric_histogram`: one metric's distribution over seeds.
 - :func:`plot_sweep_metric`: a metric against the first grid parameter, mean
   and standard deviation over seeds, one line per combination of the others.
-- :func:`plot_read_accuracy`: relative read error and sneak-path fraction against
-  array size and wire resistance, per cell type (the ``read_accuracy`` study).
+- :func:`plot_read_point`: one read of one array, the IR-drop map and the
+  per-bit-line error (the ``read_accuracy`` run figure).
 - :func:`plot_disturb_maps`: per-cell change of state maps (the ``write_disturb`` study).
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["plot_metric_histogram", "plot_sweep_metric", "plot_read_accuracy", "plot_read_point", "plot_disturb_maps"]
+__all__ = ["plot_metric_histogram", "plot_sweep_metric", "plot_read_point", "plot_disturb_maps"]
 
 
 def _plt():
@@ -109,45 +109,6 @@ def plot_sweep_metric(table, metric: str, grid: Sequence[str]):
     axs[0][0].set_ylabel(metric)
     n_seeds = int(data.groupby(varying).size().max())
     fig.suptitle(f"{metric} (mean +- std over {n_seeds} seed(s) per point)" if n_seeds > 1 else metric, fontsize=9)
-    fig.tight_layout()
-    return fig
-
-
-def plot_read_accuracy(results: Mapping[str, Mapping[str, np.ndarray]], sizes: Sequence[int], r_wire_ohm: Sequence[float]):
-    """Read error and sneak fraction against wire resistance, one panel row per cell type.
-
-    Parameters
-    ----------
-    results : mapping
-        ``results[cell]["rel_error"]`` and ``results[cell]["sneak_fraction"]``,
-        arrays of shape ``(len(sizes), len(r_wire_ohm))``.
-    sizes : sequence of int
-        Array sizes n (n x n), one line each.
-    r_wire_ohm : sequence of float
-        Wire segment resistances (x axis).
-    """
-    plt = _plt()
-    cells = list(results)
-    fig, axs = plt.subplots(2, len(cells), figsize=(3.6 * len(cells), 5.6), squeeze=False, sharex=True)
-    cmap = plt.get_cmap("viridis")
-    for j, cell in enumerate(cells):
-        for row, (name, label) in enumerate(
-            [("rel_error", "relative error of I vs ideal V @ G"), ("sneak_fraction", "sneak-path fraction")]
-        ):
-            ax = axs[row, j]
-            arr = np.asarray(results[cell][name], dtype=float)
-            for i, n in enumerate(sizes):
-                ax.plot(r_wire_ohm, arr[i], marker="o", ms=3, color=cmap(i / max(1, len(sizes) - 1)), label=f"{n}x{n}")
-            if np.all(arr[np.isfinite(arr)] > 0) and np.isfinite(arr).any():
-                ax.set_yscale("log")
-            ax.grid(alpha=0.3)
-            if row == 0:
-                ax.set_title(cell)
-            if row == 1:
-                ax.set_xlabel("wire resistance per segment (ohm)")
-            if j == 0:
-                ax.set_ylabel(label, fontsize=8)
-    axs[0, -1].legend(fontsize=7, title="size", title_fontsize=7)
     fig.tight_layout()
     return fig
 

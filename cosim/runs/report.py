@@ -15,8 +15,7 @@ sweep folder (``sweep.json`` + ``results.csv``)
     the grid, the counts, one plot per numeric metric (mean and spread over
     seeds against the first grid parameter, one line per combination of the
     others; see :func:`cosim.plots.studies.plot_sweep_metric`), the results
-    table, and the figures of the study itself when the sweep folder holds
-    any (``*.png`` at its top level).
+    table, and any ``*.png`` placed at the sweep folder's top level.
 """
 
 from __future__ import annotations
