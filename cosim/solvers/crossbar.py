@@ -852,8 +852,9 @@ def _assemble(spec, net, vw, vb, v_cell, v_dev, i_cell, v_wl, v_bl, info, backen
     """Fill a batched CrossbarSolution from node voltages and cell currents."""
     # KCL over a whole line: a word line's only connections are its driver and
     # its cells, so the driver current is exactly the sum of its cell currents
-    driver = i_cell.sum(axis=2)
-    sense = i_cell.sum(axis=1)
+    # (exactly 0 for a floating line: it has no source, whatever the rounding)
+    driver = np.where(net.driven_w, i_cell.sum(axis=2), 0.0)
+    sense = np.where(net.driven_b, i_cell.sum(axis=1), 0.0)
     p_cells = (i_cell * v_cell).sum(axis=(1, 2))
     r_wl, r_bl = spec.r_wordline_ohm, spec.r_bitline_ohm
     with np.errstate(divide="ignore", invalid="ignore"):
