@@ -47,7 +47,7 @@ def weight_maps(w_before_s: np.ndarray, w_after_s: np.ndarray, image_shape: tupl
 def array_maps(g_before_s: np.ndarray, g_after_s: np.ndarray, title: str = ""):
     """The whole array's conductances (word line x bit line) before and after, microsiemens."""
     plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.4))
+    fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.6), constrained_layout=True)
     lo = min(g_before_s.min(), g_after_s.min()) * 1e6
     hi = max(g_before_s.max(), g_after_s.max()) * 1e6
     for ax, g, name in zip(axes, (g_before_s, g_after_s), ("before", "after")):
@@ -114,7 +114,7 @@ def membranes_and_spikes(v_out: np.ndarray, spikes: np.ndarray, labels: np.ndarr
     for o in range(n_out):
         ax1.plot(t, v_out[:, o] * 1e3, lw=0.8, label=str(o))
     ax1.axhline(threshold_v * 1e3, color="k", ls="--", lw=0.8)
-    ax1.set_ylabel("membrane (m-units)")
+    ax1.set_ylabel("membrane (mS: sum of x G)")
     ax1.legend(fontsize=6, ncol=5)
     tt, oo = np.nonzero(spikes)
     ax2.scatter(tt, oo, s=12, marker="|", color="tab:red", label="spike")
