@@ -215,6 +215,7 @@ def _sweep_sections(folder: Path) -> tuple[str, list[str]]:
     skip = set(grid) | {"seed", "status", "error", "run_dir"}
     ok = table[table["status"].isin(["done", "skipped"])] if "status" in table else table
     metrics = [c for c in table.columns if c not in skip and pd.api.types.is_numeric_dtype(table[c]) and ok[c].notna().any()]
+    metrics.sort(key=lambda c: c in ("elapsed_s", "cpu_s"))  # the study's metrics first, run times last
     figs = []
     if grid and len(ok):
         for m in metrics:
