@@ -95,6 +95,8 @@ def test_seed_and_backend_precedence():
         resolve_config({"experiment": "test_count", "seed": -1})
     with pytest.raises(ConfigError, match="has no 'experiment"):
         resolve_config({"seed": 1})
+    with pytest.raises(ConfigError, match=r"is a sweep file \(\[sweep\] table\); run it with `cosim sweep`"):
+        resolve_config({"sweep": {"base": "x.toml"}})
     with pytest.raises(registry.UnknownExperimentError, match="unknown experiment 'nope'; known: .*test_count"):
         resolve_config({"experiment": "nope"})
 

@@ -218,6 +218,8 @@ def resolve_config(
         raise TypeError(f"config must be a path or a mapping, got {type(config).__name__}")
     if "experiment" not in mapping:
         where = f"config file {str(source)!r}" if source else "config"
+        if "sweep" in mapping:
+            raise ConfigError(f"{where} is a sweep file ([sweep] table); run it with `cosim sweep`")
         raise ConfigError(f"{where} has no 'experiment = \"<name>\"' key")
     exp = get_experiment(mapping["experiment"])
     mapping = apply_overrides(mapping, overrides, exp.config_cls)
