@@ -60,9 +60,14 @@ class Bias:
         sel = np.asarray(self.selected, dtype=bool)
         if sel.shape != (wl.size, bl.size):
             raise BiasError(f"selected has shape {sel.shape}; expected {(wl.size, bl.size)}")
-        gate = np.broadcast_to(np.asarray(self.gate_on, dtype=bool), (wl.size,)).copy()
-        if np.isinf(wl).any() or np.isinf(bl).any():
-            raise BiasError("line voltages must be finite volts or NaN (floating)")
+        try:
+            gate = np.broadcast_to(np.asarray(self.gate_on, dtype=bool), (wl.size,)).copy()
+        except ValueError:
+            raise BiasError(f"gate_on has shape {np.shape(self.gate_on)}; expected () or ({wl.size},)") from None
+        for name, line in (("wordline_v", wl), ("bitline_v", bl)):
+            if np.isinf(line).any():
+                k = int(np.flatnonzero(np.isinf(line))[0])
+                raise BiasError(f"{name}[{k}] is {float(line[k])!r}; line voltages must be finite volts or NaN (floating)")
         if np.isnan(wl).all() and np.isnan(bl).all():
             raise BiasError("every line is floating: nothing drives the array")
         object.__setattr__(self, "wordline_v", wl)

@@ -39,7 +39,10 @@ class CrossbarSpecError(ValueError):
 
 def _as_array(name: str, value, shape: tuple[int, ...], *, allow_zero: bool, allow_inf: bool) -> np.ndarray:
     """Broadcast ``value`` to ``shape`` as float, refusing NaN / negative / inf."""
-    arr = np.asarray(value, dtype=float)
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise CrossbarSpecError(f"{name} must be a number or an array of numbers in ohm, got {value!r}") from None
     try:
         arr = np.broadcast_to(arr, shape).copy()
     except ValueError:
@@ -119,9 +122,15 @@ class CrossbarSpec:
         set_(self, "r_bitline_ohm", _as_array("r_bitline_ohm", self.r_bitline_ohm, shape, allow_zero=True, allow_inf=False))
         set_(self, "r_driver_ohm", _as_array("r_driver_ohm", 0.0 if self.r_driver_ohm is None else self.r_driver_ohm, (shape[0],), allow_zero=True, allow_inf=False))
         set_(self, "r_sense_ohm", _as_array("r_sense_ohm", 0.0 if self.r_sense_ohm is None else self.r_sense_ohm, (shape[1],), allow_zero=True, allow_inf=False))
+        if not isinstance(self.selector, SinhSelector):
+            raise CrossbarSpecError(f"selector must be a SinhSelector, got {type(self.selector).__name__}")
         for name in ("r_transistor_on_ohm", "r_transistor_off_ohm"):
             val = getattr(self, name)
-            if not (val > 0):
+            try:
+                ok = float(val) > 0
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
                 raise CrossbarSpecError(f"{name} must be > 0 ohm, got {val!r}")
 
     @property
