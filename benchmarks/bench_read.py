@@ -30,9 +30,7 @@ import argparse
 import json
 import logging
 import platform
-import sys
 import time
-import types
 import warnings
 from pathlib import Path
 
@@ -47,16 +45,9 @@ V_READ_V = 0.2
 
 
 def _badcrossbar_compute():
-    """``badcrossbar.compute``, or None when badcrossbar is not installed.
-
-    It is installed ``--no-deps``; ``pathvalidate`` (used only by its file
-    helpers) is stood in for when missing."""
-    try:
-        import pathvalidate  # noqa: F401
-    except ImportError:
-        stub = types.ModuleType("pathvalidate")
-        stub.sanitize_filepath = lambda path, **kwargs: path
-        sys.modules["pathvalidate"] = stub
+    """``badcrossbar.compute``, or None when badcrossbar is not installed
+    (it is installed ``--no-deps``; the test extra brings the ``pathvalidate``
+    and ``sigfig`` its solver imports)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
