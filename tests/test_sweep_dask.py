@@ -119,3 +119,39 @@ def test_bad_sweeps_fail_before_running(tmp_path, capsys):
         load_sweep_file(tmp_path / "bad2.sweep.toml")
     assert cli_main(["sweep", str(tmp_path / "b.toml"), "--grid", "rows=1", "--workers", "0"]) == 2
     assert "--workers must be >= 1, got 0" in capsys.readouterr().err
+
+
+def test_interrupted_sweep_keeps_what_is_done_and_resumes(tmp_path):
+    # Ctrl-C (SIGINT) to `cosim sweep` once the first point is done: the tables hold the finished
+    # points (done) and the others (cancelled); running it again skips the finished ones only.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "slow.toml").write_text('experiment = "toy_read"\nn_reads = 100000\n')
+    out = tmp_path / "sw"
+    cmd = [sys.executable, "-m", "cosim", "sweep", str(tmp_path / "slow.toml"), "--grid", "rows=1,2,3,4,5,6",
+           "--out", str(out), "--workers", "1", "--quiet", "--no-figures"]
+    env = dict(os.environ, COSIM_NO_PROGRESS="1")
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("*/s*/done")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert proc.poll() is None, f"the sweep ended before it could be interrupted: {proc.communicate()}"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "cosim: interrupted: sweep:" in err and "cancelled" in err
+    definition = json.loads((out / "sweep.json").read_text())
+    assert definition["status"] == "interrupted"
+    table = pd.read_csv(out / "results.csv")
+    finished = set(table.loc[table.status == "done", "rows"])
+    assert len(table) == 6 and finished and set(table.status) <= {"done", "cancelled"}
+    markers = {int(p.parent.parent.name.split("=")[1]) for p in out.glob("rows=*/s0000/done")}
+    # a point still running at the interrupt may finish while the cluster shuts down: kept too
+    assert finished <= markers and len(markers) < 6
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert f"sweep: {6 - len(markers)} done, {len(markers)} skipped, 0 failed" in again.stdout

@@ -494,8 +494,12 @@ def run_sweep(
             interrupted = True
             finished = {(r["run_dir"]) for r in rows}
             for fut, (params, seed, rdir) in futures.items():
-                if str(rdir) not in finished:
-                    fut.cancel()
+                if str(rdir) in finished:
+                    continue
+                fut.cancel()
+                if (rdir / "done").is_file():  # finished on its worker, result not yet received
+                    rows.append({**_skipped_row(params, seed, rdir), "status": "done"})
+                else:
                     rows.append({**params, "seed": seed, "status": "cancelled", "error": None, "run_dir": str(rdir)})
         finally:
             client.close()
