@@ -77,3 +77,20 @@ def test_v2_disturbs_half_selected_cells_on_the_circuit_only():
 def test_merge_refused_on_a_circuit_backend():
     with pytest.raises(VerifiedWriteError, match="merge=True is exact only on the ideal backend"):
         verified_write(nodal_array(0.0, n=4), [0], [0], [1e4], merge=True)
+
+
+@pytest.mark.ngspice
+def test_ngspice_backend_gives_the_same_write_as_nodal():
+    from cosim.solvers.ngspice import ngspice_available
+
+    if not ngspice_available():
+        pytest.skip("ngspice is not installed")
+    states, reports = [], []
+    for backend in ("nodal", "ngspice"):
+        spec = CrossbarSpec(3, 3, r_wordline_ohm=2.0, r_bitline_ohm=2.0)
+        arr = CrossbarArray(Messaris2017(**NEUROPACK_2022), np.full((3, 3), 11000.0), spec=spec, backend=backend)
+        reports.append(verified_write(arr, [0, 2], [1, 2], [10500.0, 11080.0], tolerance=0.002, scheme="v2"))
+        states.append(np.array(arr.state))
+    np.testing.assert_array_equal(reports[0].steps, reports[1].steps)
+    np.testing.assert_allclose(states[1], states[0], rtol=1e-6)
+    assert not np.allclose(states[0], 11000.0)
