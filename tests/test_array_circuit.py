@@ -173,3 +173,35 @@ def test_1t1r_device_gets_its_divider_share(model):
     np.testing.assert_allclose(rep.v_device_v[1], np.array([-0.6, -1.2, -0.6]) * 11e3 / 13e3, rtol=1e-10)
     assert np.all(np.abs(rep.v_device_v[[0, 2]]) < 1e-6)
     np.testing.assert_allclose(arr.state[1, 1], messaris_exact(11e3, -1.2 * 11e3 / 13e3, 1e-6), rtol=1e-10)
+
+
+def test_energy_in_cells_and_wires_of_a_1x1_series_circuit(model):
+    # one cell behind driver, word-line segment, bit-line segment and sense resistor: a series
+    # circuit, I = V / (R + r_wires); cells dissipate I^2 R t, wires I^2 r_wires t
+    r_wires = 5.0 + 10.0 + 20.0 + 7.0
+    spec = CrossbarSpec(1, 1, r_wordline_ohm=10.0, r_bitline_ohm=20.0, r_driver_ohm=5.0, r_sense_ohm=7.0)
+    arr = CrossbarArray(model, [[11e3]], spec=spec, backend="nodal", read_width_s=3e-6, split_tolerance=np.inf)
+    rep = arr.read_report([[0.2], [-0.1]])  # a batch of two reads lasts two read widths
+    i = np.array([0.2, -0.1]) / (11e3 + r_wires)
+    assert rep.energy_cells_j == pytest.approx(np.sum(i**2) * 11e3 * 3e-6, rel=1e-12)
+    assert rep.energy_wires_j == pytest.approx(np.sum(i**2) * r_wires * 3e-6, rel=1e-10)
+    # an unsplit pulse: the power at the start state times the width
+    pulse = arr.write(0, 0, -1.2, 2e-6, scheme="ideal")
+    i = 1.2 / (11e3 + r_wires)
+    assert pulse.energy_cells_j == pytest.approx(i**2 * 11e3 * 2e-6, rel=1e-12)
+    assert pulse.energy_wires_j == pytest.approx(i**2 * r_wires * 2e-6, rel=1e-10)
+    assert arr.energy_j == pytest.approx(rep.energy_j + pulse.energy_j, rel=1e-15)
+    assert arr.state[0, 0] < 11e3  # the pulse did program the cell
+
+
+def test_energy_of_a_pulse_with_wires_equals_the_sources_work(model):
+    # power delivered by the line sources, sum V_wl I_driver - sum V_bl I_sense, times the width:
+    # every joule the sources deliver is dissipated in a cell or a wire
+    spec = CrossbarSpec(4, 5, r_wordline_ohm=3.0, r_bitline_ohm=2.0, r_driver_ohm=1.0, r_sense_ohm=4.0)
+    arr = CrossbarArray(model, _r0((4, 5)), spec=spec, backend="nodal", split_tolerance=np.inf)
+    bias = write_bias("v3", (4, 5), [1], [2, 3], -1.2)
+    sol = arr._backend.solver.apply(arr.conductance_s, bias)
+    work = (bias.wordline_v @ sol.driver_currents_a - bias.bitline_v @ sol.sense_currents_a) * 5e-6
+    rep = arr.pulse(bias, 5e-6)
+    assert rep.energy_wires_j > 0
+    assert rep.energy_j == pytest.approx(work, rel=1e-9)

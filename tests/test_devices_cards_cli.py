@@ -33,6 +33,35 @@ def test_every_card_loads_and_every_parameter_has_a_source(card):
     assert g.shape == (2, 2) and np.all(g > 0)
 
 
+# one pulse that programs each card's device (amplitude V, width s), from a state inside its bounds
+PROGRAMMING_PULSE = {
+    "messaris2017": (1.2, 10e-6, 11000.0),
+    "vteam": (0.5, 1e-10, 0.5),
+    "linear_ion_drift": (1.0, 1e-3, 0.5),
+}
+
+
+@pytest.mark.parametrize("card", CARDS, ids=[p.name for p in CARDS])
+def test_every_card_moves_the_way_its_polarity_says(card):
+    """``raises_conductance`` is the polarity that raises G: a pulse of that sign raises it, the
+    other sign lowers it (the measured curve: its programming polarity walks up the curve from
+    the first point to the last, which is higher; the other polarity does nothing)."""
+    model = load_model_card(card)
+    sign = 1.0 if model.raises_conductance == "positive" else -1.0
+    if model.name == "measured_curve":
+        m = np.zeros(1)
+        for _ in range(model.n_points - 1):
+            m = model.advance(m, sign * 1.0, 1e-6)
+        assert m[0] == model.n_points - 1 and model.conductance_s(m)[0] > model.conductance_s(np.zeros(1))[0]
+        np.testing.assert_array_equal(model.advance(np.zeros(1), -sign * 1.0, 1e-6), 0.0)
+        return
+    amp, width, s0 = PROGRAMMING_PULSE[model.name]
+    g0 = model.conductance_s(np.array([s0]))[0]
+    up = model.conductance_s(model.advance(np.array([s0]), sign * amp, width))[0]
+    down = model.conductance_s(model.advance(np.array([s0]), -sign * amp, width))[0]
+    assert up > g0 * (1 + 1e-4) and down < g0 * (1 - 1e-4), (g0, up, down)
+
+
 def test_registry_errors_name_the_offender(tmp_path):
     with pytest.raises(DeviceError, match="unknown device model 'hp'; known models: linear_ion_drift, measured_curve, messaris2017, vteam"):
         get_model("hp")
@@ -70,6 +99,7 @@ def test_cli_json_matches_the_model(capsys):
     card = str(REPO / "models" / "messaris2017_neuropack.toml")
     code, out, _ = run_cli(capsys, "device", card, "--r0", "11000", "--pulse", "-1.2", "1e-6", "--count", "10", "--json")
     assert code == 0
+    assert list(json.loads(out)) == ["resistance_ohm"]  # the issue's format: one key, N values
     res = json.loads(out)["resistance_ohm"]
     assert len(res) == 10
     # against the exact solution written out by hand: 1/(R - r_n) grows by k per second
