@@ -107,3 +107,44 @@ def test_not_a_crossbar_circuit_is_named():
     c.add("resistor", ["r1", "r2"], ["in", "mid"], ["mid", "0"], value=[1e3, 1e3])
     with pytest.raises(CrossbarSpecError, match="just a divider"):
         crossbar_solution_from_circuit(c, solve_circuit(c))
+
+
+def test_cli_refuses_an_output_that_is_not_png(netlist, tmp_path):
+    path, _, _ = netlist
+    proc = _cosim("plot", str(path), "-o", "maps.pdf", cwd=tmp_path)
+    assert proc.returncode == 2 and "output 'maps.pdf' must be a .png file" in proc.stderr
+    assert not (tmp_path / "maps.pdf").exists()
+
+
+@pytest.mark.ngspice
+def test_cli_ngspice_gets_zero_ohm_segments_exactly(netlist, tmp_path):
+    from cosim.solvers.ngspice import ngspice_available
+
+    if not ngspice_available():
+        pytest.skip("ngspice is not installed")
+    path, _, _ = netlist
+    # a hand-edited netlist: one word-line segment set to 0 ohm (ngspice would clamp it to 1 mohm)
+    text = path.read_text()
+    assert "\nr_wl_2_1 wl_2_0 wl_2_1 3.0\n" in text
+    edited = tmp_path / "edited.cir"
+    edited.write_text(text.replace("\nr_wl_2_1 wl_2_0 wl_2_1 3.0\n", "\nr_wl_2_1 wl_2_0 wl_2_1 0\n"))
+    outs = {}
+    for backend in ("nodal", "ngspice"):
+        proc = _cosim("plot", "edited.cir", "--backend", backend, "-o", f"{backend}.png", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        line = next(x for x in proc.stdout.splitlines() if x.startswith("output currents (A):"))
+        outs[backend] = np.array(line.split(":")[1].split(), dtype=float)
+    assert "0-ohm resistors are given to ngspice as 0 V sources" in proc.stderr
+    # (the 1 mohm clamp would move these currents by less than 1e-6: which text ngspice gets is checked here)
+    from cosim.cli.cmd_solve import ngspice_text
+
+    assert ngspice_text(load_spice(edited), edited, "ngspice") is None  # cosim writes it: an exact 0 V source
+    assert ngspice_text(load_spice(path), path, "ngspice") == text  # otherwise the user's own file
+    assert ngspice_text(load_spice(path), path, "nodal") is None
+    np.testing.assert_allclose(outs["ngspice"], outs["nodal"], rtol=1e-5)  # printed to 6 digits
+    # the reference: the crossbar solver with that segment at exactly 0 ohm
+    r_wl = np.full(SPEC.shape, 3.0)
+    r_wl[2, 1] = 0.0
+    spec = CrossbarSpec(5, 4, r_wordline_ohm=r_wl, r_bitline_ohm=2.0, r_driver_ohm=1.0, r_sense_ohm=4.0, cell="1S1R")
+    _, r, v = netlist
+    np.testing.assert_allclose(outs["nodal"], CrossbarSolver(spec).read(1 / r, v).output_currents, rtol=1e-5)

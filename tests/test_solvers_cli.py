@@ -65,6 +65,22 @@ def test_solve_json_same_keys_and_values_across_backends(capsys, path):
 
 @pytest.mark.ngspice
 @pytest.mark.skipif(not HAVE_NGSPICE, reason="ngspice absent")
+def test_solve_json_names_are_lower_case_as_ngspice_prints_them(capsys, tmp_path):
+    path = tmp_path / "upper.cir"
+    path.write_text("Upper case\nVIN In 0 DC 2\nR1 In Mid 1K\nR2 Mid 0 3K\nIbias 0 Mid 1m\n.OP\n.END\n")
+    a = solve_json(capsys, path, "nodal")
+    b = solve_json(capsys, path, "ngspice")
+    assert list(a["node_voltages"]) == list(b["node_voltages"]) == ["0", "in", "mid"]
+    assert list(a["source_currents"]) == list(b["source_currents"]) == ["vin"]
+    # by hand: superposition at mid, then the source delivers the current through R1
+    v_mid = 2.0 * 3e3 / 4e3 + 1e-3 * (1e3 * 3e3 / 4e3)
+    for sol in (a, b):
+        assert sol["node_voltages"]["mid"] == pytest.approx(v_mid, rel=1e-9)
+        assert sol["source_currents"]["vin"] == pytest.approx(-(2.0 - v_mid) / 1e3, rel=1e-9)  # SPICE sign
+
+
+@pytest.mark.ngspice
+@pytest.mark.skipif(not HAVE_NGSPICE, reason="ngspice absent")
 def test_solve_json_on_a_generated_1s1r_crossbar(capsys, tmp_path):
     from cosim.netlist.bias import read_bias
     from cosim.netlist.crossbar import CrossbarSpec

@@ -26,6 +26,7 @@ def register(subparsers) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from cosim.cli.cmd_solve import ngspice_text
     from cosim.netlist.crossbar import CrossbarSpecError
     from cosim.netlist.spice import load_spice
     from cosim.plots.crossbar import save_crossbar_maps
@@ -39,8 +40,7 @@ def main(args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         raise FileExistsError(f"{out} exists; pass --force to overwrite it")
     circuit = load_spice(path)
-    text = path.read_text() if args.backend != "nodal" else None
-    solution = solve_circuit(circuit, backend=args.backend, spice_text=text)
+    solution = solve_circuit(circuit, backend=args.backend, spice_text=ngspice_text(circuit, path, args.backend, "plot"))
     try:
         xsol = crossbar_solution_from_circuit(circuit, solution)
     except CrossbarSpecError as exc:

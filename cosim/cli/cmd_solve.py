@@ -48,24 +48,32 @@ def format_table(solution, circuit, elapsed_s: float) -> str:
     return "\n".join(lines)
 
 
+def ngspice_text(circuit, path: Path, backend: str, command: str = "solve") -> str | None:
+    """The SPICE text ngspice should run for ``circuit`` read from ``path``.
+
+    ngspice runs the user's own file, except when it has 0-ohm resistors:
+    ngspice clamps those to 1 mohm, so the circuit is written back by cosim
+    (as exact 0 V sources) instead (None: let ``solve_circuit`` write it), with
+    a note on stderr. None for the nodal backend.
+    """
+    if backend == "nodal":
+        return None
+    r_ohm = circuit.elements["resistor"].params.get("value")
+    if r_ohm is not None and (r_ohm == 0).any():
+        print(f"cosim {command}: note: 0-ohm resistors are given to ngspice as 0 V sources "
+              "(ngspice would clamp them to 1 mohm)", file=sys.stderr)
+        return None
+    return path.read_text()
+
+
 def main(args: argparse.Namespace) -> int:
     from cosim.netlist.spice import load_spice
     from cosim.solvers import solve_circuit
 
     path = Path(args.netlist)
     circuit = load_spice(path)  # FileNotFoundError / SpiceParseError name the file and line
-    text = None
-    if args.backend != "nodal":
-        r_ohm = circuit.elements["resistor"].params.get("value")
-        if r_ohm is not None and (r_ohm == 0).any():
-            # ngspice clamps a 0-ohm resistor to 1 mohm; the circuit written back
-            # by cosim carries it as an exact 0 V source instead
-            print("cosim solve: note: 0-ohm resistors are given to ngspice as 0 V sources "
-                  "(ngspice would clamp them to 1 mohm)", file=sys.stderr)
-        else:
-            text = path.read_text()  # ngspice runs the user's own file
     t0 = time.perf_counter()
-    solution = solve_circuit(circuit, backend=args.backend, spice_text=text)
+    solution = solve_circuit(circuit, backend=args.backend, spice_text=ngspice_text(circuit, path, args.backend))
     elapsed = time.perf_counter() - t0
     if args.json:
         print(json.dumps(solution.to_json_dict(), indent=2))
