@@ -227,3 +227,15 @@ def test_cli_seeds(tmp_path, capsys):
     assert line.startswith("toy_read seeds 0:4: 4 done, 0 skipped, 0 failed in ") and "positive" in line
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["s0000", "s0001", "s0002", "s0003", "seeds.csv", "summary.json"]
     assert not (tmp_path / "s" / "s0000" / "conductance.png").exists()  # no figures per seed unless --figures
+
+
+def test_checkpoint_reaches_disk_after_the_interval(tmp_path):
+    from cosim.runs.context import RunContext
+
+    ctx = RunContext(0, tmp_path)
+    ctx.checkpoint({"epoch": 1})
+    assert not (tmp_path / "checkpoint.json").exists()  # not yet: one interval has not passed
+    ctx.checkpoint_interval_s = 0.0
+    ctx.checkpoint({"epoch": 2, "loss": np.float32(0.5), "curve": np.arange(2)})
+    assert json.loads((tmp_path / "checkpoint.json").read_text()) == {"epoch": 2, "loss": 0.5, "curve": [0, 1]}
+    assert ctx.last_checkpoint["epoch"] == 2

@@ -103,7 +103,8 @@ class RunContext:
         self.quiet = quiet
         self._show_progress = progress_enabled(show_progress)
         self._checkpoint: dict | None = None
-        self._checkpoint_written = 0.0
+        # the first disk copy after one interval: short runs (many seeds) write none at all
+        self._checkpoint_written = time.monotonic()
         self.checkpoint_interval_s = 5.0
 
     # -- progress and logging
@@ -170,8 +171,9 @@ class RunContext:
         Call it periodically (e.g. once per epoch): if the run is interrupted
         (Ctrl-C) its ``metrics.json`` holds the last checkpoint with
         ``"interrupted": true``.  It is also written to ``checkpoint.json`` at
-        most every ``checkpoint_interval_s`` seconds, so even a killed run
-        leaves its progress behind.
+        most every ``checkpoint_interval_s`` seconds (the first time one
+        interval after the run started), so even a killed long run leaves its
+        progress behind.
         """
         self._checkpoint = jsonable(dict(metrics_so_far))
         now = time.monotonic()
