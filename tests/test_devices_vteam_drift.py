@@ -225,3 +225,29 @@ def test_rates_check_their_voltage():
             m.dstate_dt(s, float("nan"))
         with pytest.raises(DeviceError, match="does not broadcast"):
             m.dstate_dt(np.full(3, s), np.ones(2))
+
+
+@pytest.mark.parametrize("cls", [VTEAM, LinearIonDrift], ids=["vteam", "linear_ion_drift"])
+def test_shared_checks_of_the_unit_interval_models(cls):
+    name = cls.name
+    with pytest.raises(DeviceError, match=f"{name}: r_on_ohm 500.0 must be below r_off_ohm 500.0"):
+        cls(r_on_ohm=500.0, r_off_ohm=500.0)
+    with pytest.raises(DeviceError, match=f"{name}: parameter r_off_ohm must be > 0, got -1.0"):
+        cls(r_off_ohm=-1.0)
+    with pytest.raises(DeviceError, match=rf"{name}: x0 -0.1 must be in \[0, 1\]"):
+        cls(x0=-0.1)
+    with pytest.raises(DeviceError, match=f"{name}: parameter rtol must be > 0, got 0.0"):
+        cls(rtol=0.0)
+    with pytest.raises(DeviceError, match=f"{name}: parameter atol must be a number or an array of numbers, got 'tiny'"):
+        cls(atol="tiny")
+    m = cls(x0=0.25)
+    np.testing.assert_array_equal(m.initial_state((2, 3)), np.full((2, 3), 0.25))
+    assert m.state_bounds() == (0.0, 1.0)
+    r_on, r_off = float(m.r_on_ohm), float(m.r_off_ohm)
+    np.testing.assert_allclose(m.state_from_resistance([r_on, r_off]), [1.0, 0.0] if name == "linear_ion_drift" else [0.0, 1.0])
+    with pytest.raises(DeviceError, match=rf"{name}: resistance \[{r_off * 2!r}\] ohm is outside \[r_on_ohm, r_off_ohm\]"):
+        m.state_from_resistance([r_off * 2])
+    with pytest.raises(DeviceError, match="is outside"):
+        m.state_from_resistance(np.nan)
+    with pytest.raises(DeviceError, match=f"{name}: {m.state_name} must be numeric, got 'half'"):
+        m.conductance_s("half")

@@ -12,50 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from cosim.devices.base import DeviceError, DeviceModel
-
-
-def first_bad_cell(bad: np.ndarray) -> tuple[int, ...]:
-    """Index of the first True entry of ``bad`` (``()`` for a 0-d array)."""
-    return tuple(int(k) for k in np.argwhere(bad)[0]) if bad.ndim else ()
-
-
-def as_param(model_name: str, name: str, value: Any, *, sign: str | None = None) -> np.ndarray:
-    """A model parameter as a float array (0-d for scalars).
-
-    Parameters
-    ----------
-    model_name, name : str
-        Used in the error message.
-    value : float or array_like
-        The value; arrays give per-cell (device-to-device) spread.
-    sign : {None, "positive", "negative", "nonnegative", "nonpositive"}
-        Constraint every entry must meet.
-
-    Raises
-    ------
-    DeviceError
-        If the value is not numeric, not finite, or breaks ``sign``.
-    """
-    try:
-        arr = np.array(value, dtype=float)
-    except (TypeError, ValueError):
-        raise DeviceError(f"{model_name}: parameter {name} must be a number or an array of numbers, got {value!r}") from None
-    if not np.all(np.isfinite(arr)):
-        raise DeviceError(f"{model_name}: parameter {name} must be finite, got {value!r}")
-    checks = {
-        "positive": (arr > 0, "> 0"),
-        "negative": (arr < 0, "< 0"),
-        "nonnegative": (arr >= 0, ">= 0"),
-        "nonpositive": (arr <= 0, "<= 0"),
-    }
-    if sign is not None:
-        ok, text = checks[sign]
-        if not np.all(ok):
-            bad = arr[first_bad_cell(~ok)] if arr.ndim else arr
-            raise DeviceError(f"{model_name}: parameter {name} must be {text}, got {float(bad)!r}")
-    arr.setflags(write=False)
-    return arr
+from cosim.devices.base import DeviceError, DeviceModel, as_param, first_bad_cell  # noqa: F401 (re-exported)
 
 
 def check_option(model_name: str, name: str, value: Any, allowed: tuple[str, ...]) -> str:
@@ -162,22 +119,3 @@ class ParamsMixin:
 
     def __repr__(self) -> str:
         return params_repr(type(self).__name__, self._params)
-
-    def check_state(self, state: Any) -> np.ndarray:
-        """``state`` as a float array; ``DeviceError`` naming the first cell
-        that is NaN or outside :meth:`state_bounds` (plain-number message)."""
-        try:
-            arr = np.asarray(state, dtype=float)
-        except (TypeError, ValueError):
-            raise DeviceError(f"{self.name}: {self.state_name} must be numeric, got {state!r}") from None
-        lo, hi = self.state_bounds()
-        bad = np.isnan(arr) | (arr < lo) | (arr > hi)
-        if bad.any():
-            idx = first_bad_cell(bad)
-            lo_i = np.broadcast_to(lo, arr.shape)[idx]
-            hi_i = np.broadcast_to(hi, arr.shape)[idx]
-            raise DeviceError(
-                f"{self.name}: {self.state_name} {float(arr[idx])!r} at cell {idx} is outside "
-                f"its bounds [{float(lo_i)!r}, {float(hi_i)!r}]"
-            )
-        return arr

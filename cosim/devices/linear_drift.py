@@ -17,7 +17,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from cosim.devices._common import ParamsMixin, as_param, check_option, check_voltage, prepare_advance
-from cosim.devices.base import DeviceError, DeviceModel
+from cosim.devices.base import (
+    DeviceError,
+    DeviceModel,
+    UnitIntervalState,
+    integrator_tolerances,
+    on_off_resistances,
+)
 from cosim.devices.integrate import integrate_adaptive
 
 WINDOWS = ("none", "joglekar", "biolek")
@@ -53,7 +59,7 @@ def window(kind: str, x: Any, i_a: Any, p: Any) -> np.ndarray:
     raise DeviceError(f"linear_ion_drift: window must be one of {WINDOWS}, got {kind!r}")
 
 
-class LinearIonDrift(ParamsMixin, DeviceModel):
+class LinearIonDrift(UnitIntervalState, ParamsMixin, DeviceModel):
     r"""Strukov's linear ion drift model; the state is the doped fraction x = w / D.
 
     .. math::
@@ -116,19 +122,13 @@ class LinearIonDrift(ParamsMixin, DeviceModel):
         atol: float = 1e-10,
     ) -> None:
         n = self.name
-        self.r_on_ohm = as_param(n, "r_on_ohm", r_on_ohm, sign="positive")
-        self.r_off_ohm = as_param(n, "r_off_ohm", r_off_ohm, sign="positive")
-        if np.any(self.r_on_ohm >= self.r_off_ohm):
-            raise DeviceError(f"{n}: r_on_ohm {r_on_ohm!r} must be below r_off_ohm {r_off_ohm!r}")
+        self.r_on_ohm, self.r_off_ohm = on_off_resistances(n, r_on_ohm, r_off_ohm)
         self.d_m = as_param(n, "d_m", d_m, sign="positive")
         self.mu_v_m2_per_v_s = as_param(n, "mu_v_m2_per_v_s", mu_v_m2_per_v_s, sign="positive")
         self.window = check_option(n, "window", window, WINDOWS)
         self.p = as_param(n, "p", p, sign="positive")
-        self.x0 = as_param(n, "x0", x0)
-        if np.any((self.x0 < 0) | (self.x0 > 1)):
-            raise DeviceError(f"{n}: x0 {x0!r} must be in [0, 1]")
-        self.rtol = float(as_param(n, "rtol", rtol, sign="positive"))
-        self.atol = float(as_param(n, "atol", atol, sign="positive"))
+        self._set_x0(x0)
+        self.rtol, self.atol = integrator_tolerances(n, rtol, atol)
         self._params = dict(
             r_on_ohm=self.r_on_ohm, r_off_ohm=self.r_off_ohm, d_m=self.d_m,
             mu_v_m2_per_v_s=self.mu_v_m2_per_v_s, window=self.window, p=self.p, x0=self.x0,
@@ -141,14 +141,6 @@ class LinearIonDrift(ParamsMixin, DeviceModel):
         return self.mu_v_m2_per_v_s * self.r_on_ohm / self.d_m**2
 
     # -- state ---------------------------------------------------------
-    def initial_state(self, shape: tuple[int, ...], rng: np.random.Generator | None = None) -> np.ndarray:
-        """``x0`` everywhere."""
-        return np.broadcast_to(self.x0, shape).astype(float)
-
-    def state_bounds(self) -> tuple[float, float]:
-        """``(0, 1)``."""
-        return 0.0, 1.0
-
     def resistance_ohm(self, state: Any) -> np.ndarray:
         """``R_on x + R_off (1 - x)`` in ohm."""
         x = self.check_state(state)
@@ -156,12 +148,7 @@ class LinearIonDrift(ParamsMixin, DeviceModel):
 
     def state_from_resistance(self, r_ohm: Any) -> np.ndarray:
         """``x = (R_off - R) / (R_off - R_on)``; ``DeviceError`` outside [R_on, R_off]."""
-        r = np.asarray(r_ohm, dtype=float)
-        if np.any(~np.isfinite(r) | (r < self.r_on_ohm) | (r > self.r_off_ohm)):
-            raise DeviceError(
-                f"{self.name}: resistance {r_ohm!r} ohm is outside [r_on_ohm, r_off_ohm] = "
-                f"[{float(np.min(self.r_on_ohm))!r}, {float(np.max(self.r_off_ohm))!r}]"
-            )
+        r = self._check_resistance(r_ohm)
         return (self.r_off_ohm - r) / (self.r_off_ohm - self.r_on_ohm)
 
     # -- electrical ----------------------------------------------------

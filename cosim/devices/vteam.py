@@ -16,14 +16,20 @@ from typing import Any, ClassVar
 import numpy as np
 
 from cosim.devices._common import ParamsMixin, as_param, check_option, check_voltage, prepare_advance
-from cosim.devices.base import DeviceError, DeviceModel
+from cosim.devices.base import (
+    DeviceError,
+    DeviceModel,
+    UnitIntervalState,
+    integrator_tolerances,
+    on_off_resistances,
+)
 from cosim.devices.integrate import integrate_adaptive
 
 IV_KINDS = ("linear", "exponential")
 WINDOWS = ("none", "kvatinsky")
 
 
-class VTEAM(ParamsMixin, DeviceModel):
+class VTEAM(UnitIntervalState, ParamsMixin, DeviceModel):
     r"""VTEAM with state ``x = (w - w_on) / (w_off - w_on)`` in [0, 1].
 
     .. math::
@@ -109,10 +115,7 @@ class VTEAM(ParamsMixin, DeviceModel):
         atol: float = 1e-10,
     ) -> None:
         n = self.name
-        self.r_on_ohm = as_param(n, "r_on_ohm", r_on_ohm, sign="positive")
-        self.r_off_ohm = as_param(n, "r_off_ohm", r_off_ohm, sign="positive")
-        if np.any(self.r_on_ohm >= self.r_off_ohm):
-            raise DeviceError(f"{n}: r_on_ohm {r_on_ohm!r} must be below r_off_ohm {r_off_ohm!r}")
+        self.r_on_ohm, self.r_off_ohm = on_off_resistances(n, r_on_ohm, r_off_ohm)
         self.w_on_m = float(as_param(n, "w_on_m", w_on_m))
         self.w_off_m = float(as_param(n, "w_off_m", w_off_m))
         if self.w_on_m >= self.w_off_m:
@@ -133,11 +136,8 @@ class VTEAM(ParamsMixin, DeviceModel):
         a_off_default = self.w_off_m - 3.0 * self.w_c_m
         self.a_on_m = float(as_param(n, "a_on_m", a_on_default if a_on_m is None else a_on_m))
         self.a_off_m = float(as_param(n, "a_off_m", a_off_default if a_off_m is None else a_off_m))
-        self.x0 = as_param(n, "x0", x0)
-        if np.any((self.x0 < 0) | (self.x0 > 1)):
-            raise DeviceError(f"{n}: x0 {x0!r} must be in [0, 1]")
-        self.rtol = float(as_param(n, "rtol", rtol, sign="positive"))
-        self.atol = float(as_param(n, "atol", atol, sign="positive"))
+        self._set_x0(x0)
+        self.rtol, self.atol = integrator_tolerances(n, rtol, atol)
         self._params = dict(
             r_on_ohm=self.r_on_ohm, r_off_ohm=self.r_off_ohm, w_on_m=self.w_on_m, w_off_m=self.w_off_m,
             k_on_m_per_s=self.k_on_m_per_s, k_off_m_per_s=self.k_off_m_per_s,
@@ -147,14 +147,6 @@ class VTEAM(ParamsMixin, DeviceModel):
         )
 
     # -- state ---------------------------------------------------------
-    def initial_state(self, shape: tuple[int, ...], rng: np.random.Generator | None = None) -> np.ndarray:
-        """``x0`` everywhere."""
-        return np.broadcast_to(self.x0, shape).astype(float)
-
-    def state_bounds(self) -> tuple[float, float]:
-        """``(0, 1)``."""
-        return 0.0, 1.0
-
     def resistance_ohm(self, state: Any) -> np.ndarray:
         """R(x) in ohm (linear or exponential, see the class docstring)."""
         x = self.check_state(state)
@@ -164,12 +156,7 @@ class VTEAM(ParamsMixin, DeviceModel):
 
     def state_from_resistance(self, r_ohm: Any) -> np.ndarray:
         """Inverse of :meth:`resistance_ohm`; ``DeviceError`` outside [R_on, R_off]."""
-        r = np.asarray(r_ohm, dtype=float)
-        if np.any(~np.isfinite(r) | (r < self.r_on_ohm) | (r > self.r_off_ohm)):
-            raise DeviceError(
-                f"{self.name}: resistance {r_ohm!r} ohm is outside [r_on_ohm, r_off_ohm] = "
-                f"[{float(np.min(self.r_on_ohm))!r}, {float(np.max(self.r_off_ohm))!r}]"
-            )
+        r = self._check_resistance(r_ohm)
         if self.iv == "linear":
             return (r - self.r_on_ohm) / (self.r_off_ohm - self.r_on_ohm)
         return np.log(r / self.r_on_ohm) / np.log(self.r_off_ohm / self.r_on_ohm)
