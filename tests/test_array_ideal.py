@@ -12,7 +12,7 @@ import pytest
 
 from cosim.array import ArrayError, CrossbarArray
 from cosim.devices import Messaris2017, NEUROPACK_2022
-from cosim.devices.base import DeviceError, DeviceModel
+from cosim.devices.base import DeviceError
 from cosim.netlist.bias import BiasError, write_bias
 from cosim.netlist.crossbar import CrossbarSpec
 
@@ -191,29 +191,8 @@ def test_set_state_and_read_only_views(model, r_grid):
     np.testing.assert_allclose(arr.conductance_s, 1 / (r_grid * 1.1))
 
 
-class Volatile(DeviceModel):
-    """Test device: conductance state relaxes exponentially toward g_rest."""
-
-    name = "volatile_test"
-
-    def initial_state(self, shape, rng=None):
-        return np.full(shape, 1e-4)
-
-    def state_bounds(self):
-        return 0.0, 1.0
-
-    def conductance_s(self, state):
-        return np.asarray(state, float)
-
-    def advance(self, state, v_v, duration_s, rng=None):
-        return np.asarray(state, float) + 1e-3 * np.asarray(v_v) * duration_s
-
-    def relax(self, state, idle_s):
-        return 1e-5 + (np.asarray(state, float) - 1e-5) * np.exp(-idle_s / 1e-3)
-
-
-def test_idle_relaxes_volatile_state():
-    arr = CrossbarArray(Volatile(), np.full((2, 2), 2e-4))
+def test_idle_relaxes_volatile_state(leaky_device):
+    arr = CrossbarArray(leaky_device(rate_s_per_v_s=1e-3, g_rest_s=1e-5, tau_s=1e-3), np.full((2, 2), 2e-4))
     arr.idle(1e-3)
     np.testing.assert_allclose(arr.state, 1e-5 + 1.9e-4 * np.exp(-1), rtol=1e-12)
 

@@ -12,7 +12,6 @@ import pytest
 
 from cosim.array import CrossbarArray
 from cosim.devices import Messaris2017, NEUROPACK_2022
-from cosim.devices.base import DeviceModel
 from cosim.engine import Composite, EngineError, Idle, Pulse, Read, Timeline, Trace, Write
 from cosim.netlist.bias import write_bias
 from cosim.netlist.crossbar import CrossbarSpec
@@ -149,29 +148,8 @@ def test_large_array_records_touched_cells_only():
     assert trace.disturb[0] == pytest.approx(expected.max()) and trace.disturb[0] > 1.0
 
 
-class Leaky(DeviceModel):
-    """Volatile test device: conductance relaxes toward 1e-5 S with tau = 1 ms."""
-
-    name = "leaky_test"
-
-    def initial_state(self, shape, rng=None):
-        return np.full(shape, 1e-4)
-
-    def state_bounds(self):
-        return 0.0, 1.0
-
-    def conductance_s(self, state):
-        return np.asarray(state, float)
-
-    def advance(self, state, v_v, duration_s, rng=None):
-        return np.asarray(state, float) + 1e-2 * np.asarray(v_v) * duration_s
-
-    def relax(self, state, idle_s):
-        return 1e-5 + (np.asarray(state, float) - 1e-5) * np.exp(-idle_s / 1e-3)
-
-
-def test_idle_and_gaps_relax_volatile_devices():
-    arr = CrossbarArray(Leaky(), np.full((2, 2), 2e-4))
+def test_idle_and_gaps_relax_volatile_devices(leaky_device):
+    arr = CrossbarArray(leaky_device(rate_s_per_v_s=1e-2, g_rest_s=1e-5, tau_s=1e-3), np.full((2, 2), 2e-4))
     tl = Timeline(arr)
     tl.schedule(Idle(0.5e-3))
     tl.schedule(Read([0.1, 0.1]), at_s=2e-3)  # 1.5 ms gap before it

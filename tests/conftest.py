@@ -1,0 +1,43 @@
+"""Shared test scaffolding (keep it small and generic)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cosim.devices.base import DeviceModel
+
+
+class LeakyConductance(DeviceModel):
+    """Volatile test device whose state *is* its conductance (siemens, in [0, 1]).
+
+    ``advance`` adds ``rate_s_per_v_s * v * t``; ``relax`` decays toward
+    ``g_rest_s`` as ``g_rest + (g - g_rest) exp(-t / tau_s)``, so tests can
+    write the expected state by hand.
+    """
+
+    name = "leaky_test"
+
+    def __init__(self, rate_s_per_v_s: float = 1e-3, g_rest_s: float = 1e-5, tau_s: float = 1e-3) -> None:
+        self.rate_s_per_v_s, self.g_rest_s, self.tau_s = rate_s_per_v_s, g_rest_s, tau_s
+
+    def initial_state(self, shape, rng=None):
+        return np.full(shape, 1e-4)
+
+    def state_bounds(self):
+        return 0.0, 1.0
+
+    def conductance_s(self, state):
+        return np.asarray(state, float)
+
+    def advance(self, state, v_v, duration_s, rng=None):
+        return np.asarray(state, float) + self.rate_s_per_v_s * np.asarray(v_v) * duration_s
+
+    def relax(self, state, idle_s):
+        return self.g_rest_s + (np.asarray(state, float) - self.g_rest_s) * np.exp(-idle_s / self.tau_s)
+
+
+@pytest.fixture
+def leaky_device():
+    """Factory of :class:`LeakyConductance` test devices (keywords: rate, rest, tau)."""
+    return LeakyConductance
