@@ -205,3 +205,43 @@ def test_energy_of_a_pulse_with_wires_equals_the_sources_work(model):
     rep = arr.pulse(bias, 5e-6)
     assert rep.energy_wires_j > 0
     assert rep.energy_j == pytest.approx(work, rel=1e-9)
+
+
+def _sinh_device(leaky_device, v0_v=0.25):
+    """Non-ohmic test device built on the shared leaky one (its state never moves here):
+    state = small-signal conductance g, I = g v0 sinh(v / v0)."""
+
+    class Sinh(leaky_device):
+        name = "sinh_test"
+        ohmic = False
+
+        def current_a(self, state, v_v):
+            return np.asarray(state, float) * v0_v * np.sinh(np.asarray(v_v, float) / v0_v)
+
+        def dcurrent_dv_s(self, state, v_v):
+            return np.asarray(state, float) * np.cosh(np.asarray(v_v, float) / v0_v)
+
+    return Sinh(rate_s_per_v_s=0.0)
+
+
+def test_non_ohmic_devices_read_through_newton(leaky_device):
+    model = _sinh_device(leaky_device)
+    g = np.random.default_rng(6).uniform(1e-4, 1e-3, (3, 4))
+    v = np.array([[0.3, -0.2, 0.5], [0.1, 0.4, -0.6]])
+    # ideal backend: every cell at its row's voltage, currents summed down each bit line (by hand)
+    expected = np.einsum("bij->bj", g[None] * 0.25 * np.sinh(v[:, :, None] / 0.25))
+    ideal = CrossbarArray(model, g)
+    np.testing.assert_allclose(ideal.read(v), expected, rtol=1e-13)
+    # the circuit with ideal wires: the same (Newton's method on the device I-V)
+    nodal = CrossbarArray(model, g, spec=CrossbarSpec(3, 4), backend="nodal")
+    np.testing.assert_allclose(nodal.read(v), expected, rtol=1e-9)
+    # one cell behind 150 ohm of wire: the device voltage is the scalar root of I(u) = (V - u) / 150
+    from scipy.optimize import brentq
+
+    one = CrossbarArray(model, [[1e-3]], spec=CrossbarSpec(1, 1, r_wordline_ohm=100.0, r_bitline_ohm=50.0),
+                        backend="nodal", split_tolerance=np.inf)
+    u = brentq(lambda u: 1e-3 * 0.25 * np.sinh(u / 0.25) - (0.9 - u) / 150.0, 0.0, 0.9, xtol=1e-15)
+    assert one.read([0.9])[0] == pytest.approx((0.9 - u) / 150.0, rel=1e-9)
+    rep = one.write(0, 0, 0.9, 1e-6, scheme="ideal")
+    assert rep.v_device_v[0, 0] == pytest.approx(u, rel=1e-9)
+    assert rep.energy_cells_j == pytest.approx(u * (0.9 - u) / 150.0 * 1e-6, rel=1e-8)
