@@ -38,8 +38,11 @@ Steps (per call, for the cells still outside tolerance)
      solve per distinct amplitude (``"per_amplitude"``). The pulses actually
      applied select only the cells that chose a given option, a subset of the
      candidate selection, so the prediction is approximate where the
-     selection pattern changes the IR drop (little under V/2, where the
-     half-selected cells dominate the line currents).
+     selection pattern changes the IR drop; disturbance by the *other*
+     pulses of the step (half-selected under V/2) and the read's own IR drop
+     (the prediction starts from the read) are not predicted either. Tested:
+     on a 16 x 16 array with 20-ohm segments its prediction error is about a
+     third of the nominal predictor's.
 4. **Apply**. A single bias can only fully select a block of cells (every
    selected word line crosses every selected bit line), so cells are grouped
    per option and per line: ``grouping="row"`` gives one pulse per (word line,
