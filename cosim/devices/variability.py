@@ -261,7 +261,8 @@ def stuck_state(model: DeviceModel, state: Any, on_mask: Any, off_mask: Any) -> 
     if on.shape != s.shape or off.shape != s.shape:
         raise DeviceError(f"stuck_state: masks of shape {on.shape} / {off.shape} do not match the state {s.shape}")
     if np.any(on & off):
-        raise DeviceError("stuck_state: a cell is in both the stuck-on and the stuck-off mask")
+        idx = tuple(int(k) for k in np.argwhere(on & off)[0])
+        raise DeviceError(f"stuck_state: cell {idx} is in both the stuck-on and the stuck-off mask")
     lo, hi = model.state_bounds()
     lo = np.broadcast_to(np.asarray(lo, dtype=float), s.shape)
     hi = np.broadcast_to(np.asarray(hi, dtype=float), s.shape)
