@@ -248,3 +248,34 @@ def test_zero_width_changes_nothing(model, r_grid):
     arr = CrossbarArray(model, r_grid)
     rep = arr.write(0, 0, -1.2, 0.0)
     assert rep.energy_j == 0.0 and np.array_equal(arr.state, r_grid)
+
+
+def test_more_bad_construction_and_calls_are_named(model, r_grid):
+    with pytest.raises(ArrayError, match="spec must be a CrossbarSpec or None, got tuple"):
+        CrossbarArray(model, r_grid, spec=(2, 3))
+    with pytest.raises(ArrayError, match="rng must be a numpy.random.Generator, an int seed or None, got RandomState"):
+        CrossbarArray(model, r_grid, rng=np.random.RandomState(0))
+    with pytest.raises(ArrayError, match="stuck mask must be boolean, got dtype int64"):
+        CrossbarArray(model, r_grid, stuck=np.zeros((2, 3), dtype=np.int64))
+    with pytest.raises(ArrayError, match="split_tolerance must be a number, got 'tight'"):
+        CrossbarArray(model, r_grid, split_tolerance="tight")
+    with pytest.raises(ArrayError, match="max_halvings must be an integer in 0..40, got 41"):
+        CrossbarArray(model, r_grid, max_halvings=41)
+    with pytest.raises(ArrayError, match="read_width_s must be > 0 and finite, got 0"):
+        CrossbarArray(model, r_grid, read_width_s=0)
+    with pytest.raises(ArrayError, match="reuse_tolerance must be >= 0 and finite, got -0.01"):
+        CrossbarArray(model, r_grid, reuse_tolerance=-0.01)
+    arr = CrossbarArray(model, r_grid)
+    with pytest.raises(ArrayError, match="duration_s must be >= 0 and finite, got -1.0"):
+        arr.idle(-1.0)
+    with pytest.raises(ArrayError, match="bias must be a cosim.netlist.bias.Bias, got str"):
+        arr.pulse("v2", 1e-6)
+    with pytest.raises(ArrayError, match="bias must be a cosim.netlist.bias.Bias, got dict"):
+        arr.cell_voltages_v({})
+    with pytest.raises(ArrayError, match=r"bias has shape \(3, 3\); the array is \(2, 3\)"):
+        arr.cell_voltages_v(write_bias("v2", (3, 3), 0, 0, 1.0))
+    with pytest.raises(ArrayError, match=r"stuck mask has shape \(3, 2\)"):
+        arr.set_stuck(np.zeros((3, 2), bool))
+    with pytest.raises(ArrayError, match=r"v_in_v has shape \(2, 2, 2\)"):
+        arr.read(np.zeros((2, 2, 2)))
+    np.testing.assert_array_equal(arr.state, r_grid)

@@ -208,3 +208,20 @@ def test_devices_volatile_wrapper_relaxes_on_the_time_line():
     assert tl.trace.kind.tolist() == ["idle", "read", "idle"] and tl.now_s == pytest.approx(1e-3)
     np.testing.assert_allclose(arr.state, 11000.0 + np.array([[-2000.0, 1000.0]]) * np.exp(-(1e-3 - 1e-6) / 1e-3),
                                rtol=1e-12)
+
+
+def test_more_bad_engine_input_is_named(array, tmp_path):
+    with pytest.raises(EngineError, match="start_s must be a finite time in seconds, got 'noon'"):
+        Timeline(array, start_s="noon")
+    with pytest.raises(EngineError, match="start_s must be a finite time in seconds, got inf"):
+        Timeline(array, start_s=float("inf"))
+    with pytest.raises(EngineError, match="Pulse.width_s must be a finite duration >= 0 s, got -2e-06"):
+        Pulse(write_bias("v2", (3, 4), 0, 0, 1.0), -2e-6)
+    with pytest.raises(EngineError, match="Idle.duration_s must be a number of seconds, got 'a while'"):
+        Idle("a while")
+    tl = Timeline(array)
+    tl.execute(Idle(1e-6))
+    with pytest.raises(EngineError, match="unknown trace field 'voltage'"):
+        tl.trace.get("voltage", 0)
+    with pytest.raises(EngineError, match="trace path must end in .npz, got 'trace.csv'"):
+        tl.trace.save("trace.csv")

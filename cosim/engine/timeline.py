@@ -49,7 +49,10 @@ class Timeline:
                  full_state_max_cells: int = 1024, record: bool = True) -> None:
         if not (hasattr(array, "pulse") and hasattr(array, "read_report")):
             raise EngineError(f"Timeline needs a cosim.array.CrossbarArray, got {type(array).__name__}")
-        start = float(start_s)
+        try:
+            start = float(start_s)
+        except (TypeError, ValueError):
+            start = np.nan
         if not np.isfinite(start):
             raise EngineError(f"start_s must be a finite time in seconds, got {start_s!r}")
         self.array = array
