@@ -315,3 +315,33 @@ def test_ngspice_runs_written_1r_crossbar_g_transpose_v(tmp_path):
     _, amps = _ngspice_op(write_spice(c), tmp_path)
     got = np.array([amps[f"v_out_{j}"] for j in range(3)])
     np.testing.assert_allclose(got, (1.0 / r).T @ v, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("args", "params", "message"),
+    [
+        (("capacitor", ["c1"], ["a"], ["0"]), dict(value=1e-12), "unknown element kind 'capacitor'"),
+        (("resistor", ["r1"], ["a"], ["0"]), dict(r=1.0), "resistor takes parameters ['value'], got ['r']"),
+        (("resistor", ["r1"], ["a"], ["0"]), dict(value="1k"), "resistor value must be a number or 1 numbers, got '1k'"),
+        (("resistor", ["r1", "r2"], ["a", "b"], ["0", "0"]), dict(value=[1.0, np.nan]), "resistor 'r2': value is NaN"),
+        (("resistor", ["r1"], ["a"], ["0"]), dict(value=-3.0), "resistor 'r1': negative resistance -3.0 ohm"),
+        (("vsource", ["v1"], ["a"], ["0"]), dict(value=np.inf), "vsource 'v1': value must be finite, got inf"),
+        (("selector", ["x1"], ["a"], ["0"]), dict(i_s_a=1e-9, v_0_v=0.0), "selector 'x1': v_0_v must be finite and > 0, got 0.0"),
+        (("resistor", ["r1", "R1"], ["a", "b"], ["0", "0"]), dict(value=1.0), "duplicate element name 'r1'"),
+        (("resistor", ["r1", "r2"], ["a"], ["0", "0"]), dict(value=1.0), "n_plus has 1 entries for 2 element names"),
+        (("resistor", ["r1"], np.array([5]), ["0"]), dict(value=1.0), "n_plus: node index 5 out of range 0..0"),
+        (("resistor", ["r1"], [" "], ["0"]), dict(value=1.0), "empty node name"),
+    ],
+)
+def test_circuit_add_refuses_bad_elements_by_name(args, params, message):
+    c = Circuit("t")
+    with pytest.raises(CircuitError) as info:
+        c.add(*args, **params)
+    assert message in str(info.value)
+    assert len(c.elements["resistor"]) == 0  # nothing half-added
+
+
+def test_unknown_node_lookup_is_named():
+    c = read_spice("t\nV1 a 0 1\nR1 a 0 1k\n")
+    with pytest.raises(CircuitError, match="no node named 'b' in circuit 't'"):
+        c.index_of("b")

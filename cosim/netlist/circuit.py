@@ -194,7 +194,10 @@ class Circuit:
             raise CircuitError(f"{kind} takes parameters {sorted(expected)}, got {sorted(params)}")
         arrays = {}
         for key, val in params.items():
-            arr = np.broadcast_to(np.asarray(val, dtype=float), (n,)).copy()
+            try:
+                arr = np.broadcast_to(np.asarray(val, dtype=float), (n,)).copy()
+            except (TypeError, ValueError):
+                raise CircuitError(f"{kind} {key} must be a number or {n} numbers, got {val!r}") from None
             bad = np.flatnonzero(np.isnan(arr))
             if bad.size:
                 raise CircuitError(f"{kind} {names[bad[0]]!r}: {key} is NaN")
@@ -215,7 +218,7 @@ class Circuit:
         else:
             bad = np.flatnonzero(~np.isfinite(arrays["value"]))
             if bad.size:
-                raise CircuitError(f"{kind} {names[bad[0]]!r}: value must be finite")
+                raise CircuitError(f"{kind} {names[bad[0]]!r}: value must be finite, got {float(arrays['value'][bad[0]])!r}")
         dup = self._element_names.intersection(names)
         if dup or len(set(names)) != n:
             first = sorted(dup)[0] if dup else next(x for x in names if names.count(x) > 1)
@@ -231,8 +234,9 @@ class Circuit:
     def _as_node_indices(self, nodes, n: int, what: str) -> np.ndarray:
         if isinstance(nodes, np.ndarray) and np.issubdtype(nodes.dtype, np.integer):
             idx = nodes.astype(np.int64).ravel()
-            if idx.size and (idx.min() < 0 or idx.max() >= self.num_nodes):
-                raise CircuitError(f"{what}: node index out of range 0..{self.num_nodes - 1}")
+            bad = idx[(idx < 0) | (idx >= self.num_nodes)]
+            if bad.size:
+                raise CircuitError(f"{what}: node index {int(bad[0])} out of range 0..{self.num_nodes - 1}")
         else:
             idx = self.nodes(nodes)
         if idx.size != n:
