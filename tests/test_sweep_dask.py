@@ -34,7 +34,7 @@ def _expected_mean_current(seed: int, rows: int, cols: int, n_reads: int = 3) ->
     return float((v @ g).mean())
 
 
-def test_sweep_on_a_local_cluster_rows_resume_and_failures(tmp_path):
+def test_sweep_on_a_local_cluster_rows_resume_and_failures(tmp_path, scheduler):
     spec = SweepSpec(dict(BASE), parse_grid(["rows=0,2", "cols=3"]), seeds=[0, 1], overrides=["g_max_s=1e-4"])
     out = tmp_path / "sw"
     res = run_sweep(spec, out_dir=out, workers=2, progress=False, figures=False)
@@ -55,7 +55,7 @@ def test_sweep_on_a_local_cluster_rows_resume_and_failures(tmp_path):
 
     # resume: done points are skipped (their folders untouched), failed ones are tried again
     stamp = (out / done.run_dir.iloc[0] / "metrics.json").stat().st_mtime_ns
-    again = run_sweep(spec, out_dir=out, workers=2, progress=False, figures=False)
+    again = run_sweep(spec, out_dir=out, scheduler=scheduler, progress=False, figures=False)  # resumes on another cluster
     assert again.counts == {"done": 0, "skipped": 2, "failed": 2, "cancelled": 0, "stale": 0}
     assert (out / done.run_dir.iloc[0] / "metrics.json").stat().st_mtime_ns == stamp
     table2 = pd.read_parquet(out / "results.parquet")
@@ -66,7 +66,7 @@ def test_sweep_on_a_local_cluster_rows_resume_and_failures(tmp_path):
     # a changed fixed override makes the finished points stale: they run again with the new config
     spec.overrides = ["g_max_s=2e-5"]
     spec.grid = {"rows": ["2"], "cols": ["3"]}
-    third = run_sweep(spec, out_dir=out, workers=2, progress=False, figures=False)
+    third = run_sweep(spec, out_dir=out, scheduler=scheduler, progress=False, figures=False)
     assert third.counts == {"done": 2, "skipped": 0, "failed": 0, "cancelled": 0, "stale": 2}
     assert list(pd.read_csv(out / "results.csv")["g_mean_s"]) != list(done["g_mean_s"])
 
