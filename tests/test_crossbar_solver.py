@@ -477,3 +477,32 @@ def test_method_rule_and_fallback(monkeypatch):
     np.testing.assert_allclose(fallback.output_currents, ref.output_currents, rtol=1e-13)
     with pytest.raises(SolverError, match="did not converge"):
         CrossbarSolver(spec, method="lines").read(g, v)
+
+
+def test_more_bad_solver_inputs_are_named():
+    from cosim.solvers import solve_circuit
+    from cosim.solvers.crossbar import crossbar_solution_from_circuit
+    from cosim.netlist.spice import read_spice
+
+    spec = CrossbarSpec(2, 2, r_wordline_ohm=1.0)
+    for tol in (0.0, np.nan, "tight"):
+        with pytest.raises(CrossbarSpecError, match=f"tol must be a positive number, got {tol!r}"):
+            CrossbarSolver(spec, tol=tol)
+    with pytest.raises(CrossbarSpecError, match="unknown linear method 'cholesky'"):
+        CrossbarSolver(spec, method="cholesky")
+    with pytest.raises(CrossbarSpecError, match="spec must be a CrossbarSpec, got tuple"):
+        CrossbarSolver((2, 2))
+    with pytest.raises(CrossbarSpecError, match=r"device_iv must return a pair \(i_a, di_dv_s\), got float"):
+        CrossbarSolver(spec).read(np.full((2, 2), 1e-3), [0.1, 0.1], device_iv=lambda u: 1.0)
+    with pytest.raises(CrossbarSpecError, match=r"r_cell_ohm must be a 2-D \(rows, cols\) array, got shape \(3,\)"):
+        solve_crossbar([0.1], [1e3, 2e3, 3e3], 1.0, 1.0)
+    with pytest.raises(CrossbarSpecError, match=r"v_in_v has an empty batch \(shape \(0, 2\)\)"):
+        solve_crossbar(np.zeros((0, 2)), np.full((2, 2), 1e3), 1.0, 1.0)
+    c = read_spice("t\nv_in_0 in_0 0 0.2\nr_wl_0_0 in_0 wl_0_0 1\nr_wl_0_1 wl_0_0 wl_0_1 1\n"
+                   "rcell_0_0 wl_0_0 bl_0_0 1k\nr_bl_0_0 bl_0_0 0 1\nrcell_0_1 wl_0_1 0 1k\n")
+    with pytest.raises(CrossbarSpecError, match="circuit 't' has no node bl_0_1"):
+        crossbar_solution_from_circuit(c, solve_circuit(c))
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['tol'\] for backend 'nodal'"):
+        solve_circuit(c, tol=1e-9)
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['max_iter'\] for backend 'ngspice'"):
+        solve_circuit(c, backend="ngspice", max_iter=5)

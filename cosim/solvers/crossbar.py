@@ -523,7 +523,7 @@ class CrossbarSolver:
             raise CrossbarSpecError(f"spec must be a CrossbarSpec, got {type(spec).__name__}")
         if backend not in BACKENDS:
             raise CrossbarSpecError(f"unknown crossbar backend {backend!r}; expected one of {BACKENDS}")
-        if not (np.isfinite(tol) and tol > 0):
+        if not (isinstance(tol, (int, float, np.integer, np.floating)) and np.isfinite(tol) and tol > 0):
             raise CrossbarSpecError(f"tol must be a positive number, got {tol!r}")
         if method not in METHODS:
             raise CrossbarSpecError(f"unknown linear method {method!r}; expected one of {METHODS}")
@@ -749,7 +749,9 @@ class CrossbarSolver:
                 try:
                     i, di = out
                 except (TypeError, ValueError):
-                    raise CrossbarSpecError("device_iv must return a pair (i_a, di_dv_s)") from None
+                    raise CrossbarSpecError(
+                        f"device_iv must return a pair (i_a, di_dv_s), got {type(out).__name__}"
+                    ) from None
                 i = np.broadcast_to(np.asarray(i, dtype=float), np.shape(v))
                 di = np.broadcast_to(np.asarray(di, dtype=float), np.shape(v))
                 if not (np.isfinite(i).all() and np.isfinite(di).all()):
