@@ -157,7 +157,12 @@ def test_demo_refuses_to_overwrite_and_default_folder_is_fresh(capsys, tmp_path,
         (["--rows", "0"], "--rows must be >= 1, got 0"),
         (["--r-wire", "-1"], "--r-wire must be a finite resistance >= 0 ohm, got -1.0"),
         (["--r-min", "5e3", "--r-max", "1e3"], "need 0 < --r-min <= --r-max"),
-        (["--tolerance", "0"], "--tolerance must be > 0"),
+        (["--tolerance", "0"], "--tolerance must be > 0, got 0.0"),
+        (["--cols", "-3"], "--cols must be >= 1, got -3"),
+        (["--r-wire", "nan"], "--r-wire must be a finite resistance >= 0 ohm, got nan"),
+        (["--r-min", "0"], "need 0 < --r-min <= --r-max < inf ohm, got 0.0 and"),
+        (["--r-max", "inf"], "got 1000.0 and inf"),
+        (["--v-in", "inf"], "--v-in must be a finite voltage, got inf"),
     ],
 )
 def test_demo_bad_arguments(capsys, tmp_path, args, message):
