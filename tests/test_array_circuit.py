@@ -245,3 +245,16 @@ def test_non_ohmic_devices_read_through_newton(leaky_device):
     rep = one.write(0, 0, 0.9, 1e-6, scheme="ideal")
     assert rep.v_device_v[0, 0] == pytest.approx(u, rel=1e-9)
     assert rep.energy_cells_j == pytest.approx(u * (0.9 - u) / 150.0 * 1e-6, rel=1e-8)
+
+
+def test_parallel_row_and_column_writes_are_one_circuit_solve(model):
+    n = 6
+    spec = CrossbarSpec(n, n, r_wordline_ohm=2.0, r_bitline_ohm=2.0)
+    for rows, cols in ((2, np.arange(n)), (np.arange(n), 4)):  # row-wise and column-wise Manhattan updates
+        arr = CrossbarArray(model, np.full((n, n), 11e3), spec=spec, backend="nodal", split_tolerance=np.inf)
+        rep = arr.write(rows, cols, -1.2, 5e-6, scheme="v2")
+        assert rep.n_substeps == 1 and arr._backend.solver.stats["solves"] == 1
+        assert rep.selected.sum() == n and np.all(arr.state[rep.selected] < 11e3)
+        # every selected cell moved by what its own (IR-dropped) voltage gives, in the same solve
+        np.testing.assert_allclose(arr.state[rep.selected], [messaris_exact(11e3, v, 5e-6)
+                                                             for v in rep.v_device_v[rep.selected]], rtol=1e-9)
