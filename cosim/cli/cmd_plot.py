@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-BACKEND_CHOICES = ("nodal", "ngspice", "ngspice-shared", "ngspice-batch")
+from cosim.cli.cmd_solve import BACKEND_CHOICES
 
 
 def register(subparsers) -> None:
