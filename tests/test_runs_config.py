@@ -176,6 +176,11 @@ def test_to_toml_roundtrip_property(d):
     assert tomllib.loads(to_toml(d)) == d
 
 
+def test_to_toml_keys_that_need_quotes():
+    d = {"0\n": False, "a b": {"c.d": 1, "": 2}, "é": "x"}
+    assert tomllib.loads(to_toml(d)) == d
+
+
 def test_to_toml_nonfinite_and_none():
     back = tomllib.loads(to_toml({"a": math.inf, "b": -math.inf, "c": None, "d": {"e": 1}}))
     assert back["a"] == math.inf and back["b"] == -math.inf and "c" not in back and back["d"] == {"e": 1}
