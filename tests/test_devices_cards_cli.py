@@ -133,34 +133,20 @@ def test_cli_table_state0_and_plot(capsys, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "args, message",
+    "change, message",
     [
-        (["--count", "0"], "--count must be >= 1, got 0"),
-        (["--pulse", "-1.2", "-0.000001"], "width -1e-06 s must be finite and >= 0"),
-        (["--pulse", "nan", "1e-6"], "amplitude nan V is not a finite number"),
-        (["--r0", "-5"], "resistance_ohm -5.0 at cell () is outside its bounds"),
-        (["--card", "models/none.toml"], "model card 'models/none.toml' not found"),
-        (["--plot", "/no/such/dir/x.png"], "folder '/no/such/dir' does not exist"),
+        (dict(count=["0"]), "--count must be >= 1, got 0"),
+        (dict(pulse=["-1.2", "-0.000001"]), "width -1e-06 s must be finite and >= 0"),
+        (dict(pulse=["nan", "1e-6"]), "amplitude nan V is not a finite number"),
+        (dict(extra=["--r0", "-5"]), "resistance_ohm -5.0 at cell () is outside its bounds"),
+        (dict(card="models/none.toml"), "model card 'models/none.toml' not found"),
+        (dict(extra=["--plot", "/no/such/dir/x.png"]), "folder '/no/such/dir' does not exist"),
     ],
 )
-def test_cli_bad_input(capsys, args, message):
-    argv = {"card": str(REPO / "models" / "messaris2017_neuropack.toml"), "--pulse": ["-1.2", "1e-6"], "--count": ["3"]}
-    extra = []
-    i = 0
-    while i < len(args):
-        if args[i] == "--card":
-            argv["card"] = args[i + 1]
-            i += 2
-        elif args[i] == "--pulse":
-            argv["--pulse"] = args[i + 1 : i + 3]
-            i += 3
-        elif args[i] == "--count":
-            argv["--count"] = [args[i + 1]]
-            i += 2
-        else:
-            extra += args[i : i + 2]
-            i += 2
-    cmd = ["device", argv["card"], "--pulse", *argv["--pulse"], "--count", *argv["--count"], *extra]
+def test_cli_bad_input(capsys, change, message):
+    argv = dict(card=str(REPO / "models" / "messaris2017_neuropack.toml"), pulse=["-1.2", "1e-6"], count=["3"], extra=[])
+    argv.update(change)
+    cmd = ["device", argv["card"], "--pulse", *argv["pulse"], "--count", *argv["count"], *argv["extra"]]
     code, _, err = run_cli(capsys, *cmd)
     assert code == 2
     assert message in err
