@@ -141,6 +141,7 @@ def test_cli_table_state0_and_plot(capsys, tmp_path):
         (dict(extra=["--r0", "-5"]), "resistance_ohm -5.0 at cell () is outside its bounds"),
         (dict(card="models/none.toml"), "model card 'models/none.toml' not found"),
         (dict(extra=["--plot", "/no/such/dir/x.png"]), "folder '/no/such/dir' does not exist"),
+        (dict(extra=["--plot", "/no/such/dir/r.svg"]), "--plot: '/no/such/dir/r.svg' must be a .png file"),
     ],
 )
 def test_cli_bad_input(capsys, change, message):

@@ -99,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
     plot_path = None
     if args.plot:
         plot_path = Path(args.plot)
+        if plot_path.suffix.lower() != ".png":
+            raise UsageError(f"--plot: {str(plot_path)!r} must be a .png file")
         if plot_path.exists() and not args.force:
             raise FileExistsError(f"--plot: {str(plot_path)!r} exists; use --force to overwrite it")
         if not plot_path.parent.is_dir():
