@@ -148,3 +148,16 @@ def test_cli_ngspice_gets_zero_ohm_segments_exactly(netlist, tmp_path):
     spec = CrossbarSpec(5, 4, r_wordline_ohm=r_wl, r_bitline_ohm=2.0, r_driver_ohm=1.0, r_sense_ohm=4.0, cell="1S1R")
     _, r, v = netlist
     np.testing.assert_allclose(outs["nodal"], CrossbarSolver(spec).read(1 / r, v).output_currents, rtol=1e-5)
+
+
+def test_plot_function_refusals_name_the_value(tmp_path):
+    from cosim.plots.crossbar import plot_crossbar_solution, save_crossbar_maps
+
+    sol = CrossbarSolver(CrossbarSpec(2, 3)).read(np.full((2, 3), 1e-4), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="index 2 out of range for a batch of 2"):
+        plot_crossbar_solution(sol, index=2)
+    png = tmp_path / "m.png"
+    png.write_bytes(b"mine")
+    with pytest.raises(FileExistsError, match=f"{png} exists"):
+        save_crossbar_maps(sol, png, index=0)
+    assert png.read_bytes() == b"mine"

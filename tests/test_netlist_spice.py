@@ -341,6 +341,11 @@ def test_circuit_add_refuses_bad_elements_by_name(args, params, message):
     assert len(c.elements["resistor"]) == 0  # nothing half-added
 
 
+def test_reader_refuses_bytes_by_type():
+    with pytest.raises(SpiceParseError, match="netlist text must be a str, got bytes"):
+        read_spice(b"t\nR1 a 0 1\n")
+
+
 def test_unknown_node_lookup_is_named():
     c = read_spice("t\nV1 a 0 1\nR1 a 0 1k\n")
     with pytest.raises(CircuitError, match="no node named 'b' in circuit 't'"):

@@ -201,3 +201,11 @@ def test_demo_without_ngspice_says_so_and_runs_nodal(capsys, tmp_path, monkeypat
     assert code == 0
     assert "ngspice: not available; install it with `apt-get install -y ngspice libngspice0`" in out
     assert "compared with general nodal" in out and out.strip().endswith(": OK")
+
+
+def test_demo_out_that_is_a_file_is_refused(capsys, tmp_path):
+    target = tmp_path / "taken"
+    target.write_text("mine")
+    code, _, err = run(capsys, "demo", "--out", str(target), "--skip-ngspice")
+    assert code == 2 and f"--out {target} exists and is not a folder" in err
+    assert target.read_text() == "mine"
