@@ -72,7 +72,7 @@ class STDPParams:
     p_spike: float = 1.0
     leak: float = 0.2
     theta_rest_s: float = 1.5e-3
-    theta_plus_s: float = 3.0e-4
+    theta_plus_s: float = 2.0e-5
     theta_tau_images: float = 50.0
     ltp_window_steps: int = 2
     ltp_amplitude_v: float = -1.2
