@@ -10,7 +10,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cosim.devices.selector import SinhSelector
@@ -260,13 +260,20 @@ def test_arbitrary_text_raises_only_our_error(text):
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(st.sampled_from(_TOKENS), max_size=7).map(" ".join), max_size=8))
+@example(["R1 R1 R1 0"])  # found by hypothesis: a 0-ohm resistor is written as a 0 V source
 def test_netlist_like_text_raises_only_our_error_and_round_trips(lines):
     try:
         c = read_spice("\n".join(["title", *lines]))
     except SpiceParseError:
         return
     text = write_spice(c)  # whatever the reader accepts, the writer can write
-    assert write_spice(read_spice(text)) == text
+    again = write_spice(read_spice(text))
+    r_ohm = c.elements["resistor"].params.get("value", np.zeros(0))
+    if not ((r_ohm == 0).any() or np.isinf(r_ohm).any()):
+        assert again == text  # exact round trip
+    # 0-ohm resistors come back as 0 V sources and infinite ones are only comments: from the
+    # second pass on the text is a fixed point
+    assert write_spice(read_spice(again)) == again
 
 
 # -- ngspice accepts what we write, and agrees with closed forms ---------------

@@ -10,7 +10,9 @@ under comments, ``.op`` and ``.end``.  Values are written with Python's
 shortest round-trip representation (``repr(float)``), so reading the file back
 gives bit-identical values and write -> read -> write is the identity.
 
-Two element values have no SPICE spelling and are written exactly instead:
+Two element values have no SPICE spelling and are written exactly instead
+(so such a circuit changes once on the way through a file, then the text is
+a fixed point):
 
 * a 0-ohm resistor ``<name>`` (an ideal short) becomes a 0 V source
   ``vshort_<name>`` (ngspice would silently clamp a 0-ohm resistor to 1 mohm);
