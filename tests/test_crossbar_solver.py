@@ -506,3 +506,30 @@ def test_more_bad_solver_inputs_are_named():
         solve_circuit(c, tol=1e-9)
     with pytest.raises(ValueError, match=r"unknown option\(s\) \['max_iter'\] for backend 'ngspice'"):
         solve_circuit(c, backend="ngspice", max_iter=5)
+
+
+def test_newton_accepts_a_residual_at_the_rounding_floor_of_low_ohm_wires():
+    """Regression: a 1S1R single-cell read (the far cell, in its high-resistance
+    state) with every other line floating and 0.5 ohm wires used to be refused
+    ("did not converge", KCL residual 6e-16 A): the residual test sat below the
+    rounding floor of 2 S wire conductances at 0.5 V. It must converge, and
+    agree with the general MNA solver (a different method) on the same circuit."""
+    from cosim.netlist.generate import crossbar_circuit
+    from cosim.solvers import solve_circuit
+
+    n = 64
+    rng = np.random.default_rng(0)
+    g = np.exp(-rng.uniform(np.log(1e4), np.log(1e6), size=(n, n)))
+    row, col = 0, n - 1
+    g[row, col] = 1e-6
+    spec = CrossbarSpec(n, n, 0.5, 0.5, cell="1S1R")
+    wl = np.full(n, np.nan)
+    wl[row] = 0.5
+    bl = np.full(n, np.nan)
+    bl[col] = 0.0
+    sel = np.zeros((n, n), bool)
+    sel[row, col] = True
+    bias = Bias(wl, bl, np.ones(n, bool), sel)
+    sol = CrossbarSolver(spec, tol=1e-10).apply(g, bias)
+    ref = solve_circuit(crossbar_circuit(spec, 1 / g, bias))
+    assert sol.sense_currents_a[col] == pytest.approx(ref.source_currents_a[f"v_out_{col}"], rel=1e-7)

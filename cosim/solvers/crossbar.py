@@ -785,12 +785,17 @@ class CrossbarSolver:
     def _solve_nonlinear(self, net, g_open, bias, v_wl, v_bl, device_iv):
         """Damped Newton's method on the node voltages, one batch item at a time.
 
-        Convergence criterion: the largest node-voltage update is at most
-        ``tol * max(1 V, max |source voltage|)`` **and** the largest KCL
-        residual at a free node is at most ``1e-9`` of the largest cell
-        current (plus 1e-18 A).  A step that does not reduce the residual is
-        halved (up to 40 times).  Not converging in ``max_newton``
-        iterations raises :class:`SolverError`.
+        Convergence criterion: the largest KCL residual at a free node is at
+        most ``1e-9`` of the largest cell current plus the rounding floor of
+        the KCL sums (``64 eps`` times the largest sum of absolute terms at a
+        node: wire conductance times node voltage, source and cell currents;
+        about 1e-15 A for 0.5 ohm wires at 1 V) plus 1e-18 A, **and** the
+        largest node-voltage update is at most ``tol * max(1 V, max |source
+        voltage|)``, or, once the update is below ``sqrt(tol)`` of that scale,
+        it has stopped shrinking (it is then at the linear solver's own noise
+        floor and further iterations cannot improve it).  A step that does not
+        reduce the residual is halved (up to 40 times).  Not converging in
+        ``max_newton`` iterations raises :class:`SolverError`.
         """
         cell = self._cell_iv(g_open, bias, device_iv)
         batch = v_wl.shape[0]
@@ -812,7 +817,12 @@ class CrossbarSolver:
         f = net.l_wire @ x - rhs[:, 0]
         np.add.at(f, net.wid.ravel(), i.ravel())
         np.add.at(f, net.bid.ravel(), -i.ravel())
-        return f[net.free], i, gd, vdev
+        # rounding floor of each KCL sum: eps times the sum of the absolute terms added there
+        terms = abs(net.l_wire) @ np.abs(x) + np.abs(rhs[:, 0])
+        np.add.at(terms, net.wid.ravel(), np.abs(i).ravel())
+        np.add.at(terms, net.bid.ravel(), np.abs(i).ravel())
+        floor_a = 64 * np.finfo(float).eps * terms[net.free].max(initial=0.0)
+        return f[net.free], i, gd, vdev, floor_a
 
     def _newton_one(self, net, cell, g_open, v_wl, v_bl):
         vmax = max(1.0, float(np.nanmax(np.abs(np.concatenate((v_wl.ravel(), v_bl.ravel()))))))
@@ -820,8 +830,10 @@ class CrossbarSolver:
         _, g0, _ = cell(np.zeros(g_open.shape))
         g0 = np.where(g_open > 0, np.maximum(g0, 1e-30), 0.0)
         vw, vb = self._solve_linear(net, g0, v_wl, v_bl)
-        f, i, gd, vdev = self._residual(net, cell, vw, vb, v_wl, v_bl)
+        f, i, gd, vdev, floor_a = self._residual(net, cell, vw, vb, v_wl, v_bl)
         fnorm = np.abs(f).max(initial=0.0)
+        v_tol = self.tol * vmax
+        prev_update = np.inf
         for it in range(1, self.max_newton + 1):
             v_cell = vw - vb
             g_lin = np.where(g_open > 0, np.maximum(gd, 1e-30), 0.0)[None]
@@ -832,15 +844,19 @@ class CrossbarSolver:
             lam = 1.0
             for _ in range(40):
                 vw_t, vb_t = vw + lam * dw, vb + lam * db
-                f_t, i_t, gd_t, vdev_t = self._residual(net, cell, vw_t, vb_t, v_wl, v_bl)
+                f_t, i_t, gd_t, vdev_t, floor_t = self._residual(net, cell, vw_t, vb_t, v_wl, v_bl)
                 fn_t = np.abs(f_t).max(initial=0.0)
-                if fn_t <= fnorm or lam * step <= self.tol * vmax:
+                if fn_t <= max(fnorm, floor_t) or lam * step <= v_tol:
                     break
                 lam *= 0.5
-            vw, vb, f, i, gd, vdev, fnorm = vw_t, vb_t, f_t, i_t, gd_t, vdev_t, fn_t
+            vw, vb, f, i, gd, vdev, fnorm, floor_a = vw_t, vb_t, f_t, i_t, gd_t, vdev_t, fn_t, floor_t
             i_scale = np.abs(i).max(initial=0.0)
-            if lam * step <= self.tol * vmax and fnorm <= 1e-9 * i_scale + 1e-18:
+            update = lam * step
+            kcl_ok = fnorm <= 1e-9 * i_scale + floor_a + 1e-18
+            stalled = update <= np.sqrt(self.tol) * vmax and update >= 0.5 * prev_update
+            if kcl_ok and (update <= v_tol or stalled):
                 return vw, vb, i[None], vdev[None], it
+            prev_update = update
         raise SolverError(
             f"Newton's method did not converge in {self.max_newton} iterations "
             f"(last node-voltage update {lam * step:.3g} V, KCL residual {fnorm:.3g} A)"
