@@ -63,8 +63,8 @@ def _train(cfg: SNNConfig, n: int, backend: str = "ideal", seed: int = 0, per_ce
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n-train", type=int, default=4000)
-    ap.add_argument("--n-loop", type=int, default=100)
+    ap.add_argument("--n-train", type=int, default=4000, help="0 skips part 1")
+    ap.add_argument("--n-loop", type=int, default=100, help="0 skips part 2")
     ap.add_argument("--n-nodal", type=int, default=40)
     ap.add_argument("--r-wire", type=float, default=1.0)
     ap.add_argument("--skip-nodal", action="store_true")
@@ -72,11 +72,12 @@ def main(argv=None) -> dict:
     base = SNNConfig(n_train=4000, n_test=1000)
     base.write.tolerance = 0.001
     res: dict = {}
-    res["software"] = _train(dataclasses.replace(base, weights="software"), args.n_train)
-    res["ideal_dense"] = _train(base, args.n_train)
-    res["ideal_direct"] = _train(dataclasses.replace(base, mapping="direct"), args.n_train)
-    for k in ("ideal_dense", "ideal_direct"):
-        res[k]["cpu_ratio_to_software"] = res[k]["cpu_s"] / max(res["software"]["cpu_s"], 1e-9)
+    if args.n_train:
+        res["software"] = _train(dataclasses.replace(base, weights="software"), args.n_train)
+        res["ideal_dense"] = _train(base, args.n_train)
+        res["ideal_direct"] = _train(dataclasses.replace(base, mapping="direct"), args.n_train)
+        for k in ("ideal_dense", "ideal_direct"):
+            res[k]["cpu_ratio_to_software"] = res[k]["cpu_s"] / max(res["software"]["cpu_s"], 1e-9)
     if args.n_loop:
         vec = _train(base, args.n_loop)
         loop = _train(base, args.n_loop, per_cell=True)
