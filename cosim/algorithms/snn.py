@@ -45,8 +45,9 @@ Differences from NeuroPack, on purpose
   (NeuroPack programs them one device after the other; the outcome per cell
   is the same on the ideal backend, the order of disturbances differs on a
   passive circuit).
-* No ``NOISESCALE`` term: NeuroPack adds ``rand * 1e-6`` to ``y``; it never
-  changes a decision at these magnitudes.
+* No ``NOISESCALE`` term: an older NeuroPack core multiplied ``delta`` by
+  ``yhat + rand * NOISESCALE``; the core the issue follows (and this module)
+  uses ``y_pre`` and the near-threshold branch instead.
 
 Mappings (synapse (input i, output o) -> device)
 ------------------------------------------------
