@@ -65,3 +65,22 @@ def test_compare_runs_every_variant_with_the_same_seed(tmp_path):
                          out_dir=tmp_path / "r", progress=False, quiet=True, seed=2)
     assert acc["software"] == ref.metrics["test_accuracy"]
     assert (res.out_dir / "accuracy.png").exists()
+
+
+def test_interrupted_training_keeps_the_checkpoint(tmp_path):
+    from cosim.runs.context import RunContext
+    from cosim.runs.experiments.snn import SNNConfig, run_snn
+
+    class Interrupting(RunContext):
+        def progress(self, iterable=None, total=None, desc=""):
+            for k, item in enumerate(iterable):
+                if k == 250:
+                    raise KeyboardInterrupt
+                yield item
+
+    ctx = Interrupting(0, tmp_path, show_progress=False, quiet=True)
+    cfg = SNNConfig(dataset="digits", n_train=400, n_test=50, array_rows=26, array_cols=26, figures=False)
+    with pytest.raises(KeyboardInterrupt):
+        run_snn(cfg, ctx)
+    cp = ctx.last_checkpoint
+    assert cp["samples_trained"] == 200 and len(cp["train_accuracy_per_100"]) == 2
