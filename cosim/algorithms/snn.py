@@ -65,7 +65,7 @@ from typing import Sequence
 
 import numpy as np
 
-from cosim.algorithms.verified_write import NEUROPACK_OPTIONS, PulseOption, read_cells, verified_write
+from cosim.algorithms.verified_write import read_cells, verified_write
 
 __all__ = [
     "SNNError",
