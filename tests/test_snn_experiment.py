@@ -53,6 +53,18 @@ def test_stdp_digits_run(tmp_path):
     assert m["post_spikes"] >= 100 and m["pulses"] > 0 and (res.out_dir / "receptive_fields.png").exists()
 
 
+def test_stdp_settings_are_the_stdp_section_of_the_config(tmp_path):
+    # one place for the network settings: the [stdp] section is cosim.algorithms.stdp.STDPParams,
+    # so its fields are overridable by dotted key and validated like every config value
+    res = run_experiment(ALG / "stdp_digits.toml",
+                         overrides=["n_train=20", "n_test=10", "n_neurons=4", "figures=false", "stdp.ltp_window_steps=0"],
+                         out_dir=tmp_path / "s", progress=False, quiet=True)
+    assert "ltp_window_steps = 0" in (res.out_dir / "config.toml").read_text()
+    with pytest.raises(ValueError, match="stdp.scheme"):
+        run_experiment(ALG / "stdp_digits.toml", overrides=["stdp.scheme=v9"],
+                       out_dir=tmp_path / "bad", progress=False, quiet=True)
+
+
 def test_compare_runs_every_variant_with_the_same_seed(tmp_path):
     cfg = {"experiment": "snn_compare",
            "base": {"dataset": "digits", "n_train": 100, "n_test": 50, "array_rows": 26, "array_cols": 26},

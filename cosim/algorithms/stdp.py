@@ -33,6 +33,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Literal
+
 import numpy as np
 
 __all__ = ["STDPError", "STDPParams", "STDPNetwork"]
@@ -64,7 +66,7 @@ class STDPParams:
         An input that spiked at most this many steps before the post spike is potentiated.
     ltp_amplitude_v, ltp_width_s, ltd_amplitude_v, ltd_width_s : float
         The potentiating (raises G) and depressing (lowers G) pulses, volt and second.
-    scheme : str
+    scheme : {"ideal", "v2", "v3", "floating"}
         Write scheme of the pulses (``"ideal"``, ``"v2"``, ...).
     """
 
@@ -79,7 +81,7 @@ class STDPParams:
     ltp_width_s: float = 1e-6
     ltd_amplitude_v: float = 1.2
     ltd_width_s: float = 30e-6
-    scheme: str = "ideal"
+    scheme: Literal["ideal", "v2", "v3", "floating"] = "ideal"
 
     def __post_init__(self) -> None:
         if not (isinstance(self.steps_per_image, (int, np.integer)) and self.steps_per_image >= 1):

@@ -16,7 +16,7 @@ label) and ``array.png``.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -48,7 +48,9 @@ class STDPRunConfig:
     forward : {"conductance", "read"}
         Synaptic currents from the conductances or from a crossbar read.
     figures : bool
-    stdp : STDPParams fields (see :class:`cosim.algorithms.stdp.STDPParams`)
+    stdp : STDPParams
+        The network and pulse settings, the ``[stdp]`` section of the config
+        (see :class:`cosim.algorithms.stdp.STDPParams`; ``--set stdp.theta_plus_s=1e-5``).
     """
 
     dataset: Literal["digits", "mnist5k"] = "digits"
@@ -63,18 +65,7 @@ class STDPRunConfig:
     r_init_halfwidth_ohm: float = 500.0
     forward: Literal["conductance", "read"] = "conductance"
     figures: bool = True
-    steps_per_image: int = 8
-    p_spike: float = 1.0
-    leak: float = 0.2
-    theta_rest_s: float = 1.5e-3
-    theta_plus_s: float = 2.0e-5
-    theta_tau_images: float = 50.0
-    ltp_window_steps: int = 2
-    ltp_amplitude_v: float = -1.2
-    ltp_width_s: float = 1e-6
-    ltd_amplitude_v: float = 1.2
-    ltd_width_s: float = 30e-6
-    scheme: Literal["ideal", "v2", "v3", "floating"] = "ideal"
+    stdp: STDPParams = field(default_factory=STDPParams)
 
 
 def run_stdp(config: STDPRunConfig, ctx) -> dict:
@@ -93,9 +84,7 @@ def run_stdp(config: STDPRunConfig, ctx) -> dict:
     spec = CrossbarSpec(*shape, r_wordline_ohm=cfg.r_wire_ohm, r_bitline_ohm=cfg.r_wire_ohm)
     r0 = cfg.r_init_ohm + ctx.rng.uniform(-cfg.r_init_halfwidth_ohm, cfg.r_init_halfwidth_ohm, shape)
     array = CrossbarArray(Messaris2017(**NEUROPACK_2022), r0, spec=spec, backend=backend, rng=ctx.rng)
-    fields = {f for f in STDPParams.__dataclass_fields__}
-    params = STDPParams(**{k: v for k, v in asdict(cfg).items() if k in fields})
-    net = STDPNetwork(array, params, ctx.rng, forward=cfg.forward)
+    net = STDPNetwork(array, cfg.stdp, ctx.rng, forward=cfg.forward)
     g_before = np.array(array.conductance_s)
     t0 = time.perf_counter()
     total = cfg.epochs * len(data.x_train)
