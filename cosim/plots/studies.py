@@ -6,6 +6,9 @@
 - :func:`plot_read_point`: one read of one array, the IR-drop map and the
   per-bit-line error (the ``read_accuracy`` run figure).
 - :func:`plot_disturb_maps`: per-cell change of state maps (the ``write_disturb`` study).
+- :func:`plot_study_summary`: several metrics of one sweep side by side against
+  one grid parameter, one line per combination of others (the README figures of
+  the studies, e.g. ``verified_write_study``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["plot_metric_histogram", "plot_sweep_metric", "plot_read_point", "plot_disturb_maps"]
+__all__ = ["plot_metric_histogram", "plot_sweep_metric", "plot_read_point", "plot_disturb_maps", "plot_study_summary"]
 
 
 def _plt():
@@ -185,4 +188,67 @@ def plot_disturb_maps(maps: Mapping[str, np.ndarray], title: str, *, label: str 
     ticks = [-d for d in reversed(decades)] + [0.0] + decades
     fig.colorbar(im, ax=axs[0].tolist(), label=label, shrink=0.85, ticks=ticks)
     fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def plot_study_summary(table, x: str, metrics: Sequence[tuple[str, str, float]], lines: Sequence[str], *,
+                       title: str = "", logy: Sequence[str] = ()):
+    """Metrics of one sweep side by side, each against ``x``: mean +- std over seeds.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Sweep rows (``results.csv``); rows whose ``status`` (if present) is
+        not ``done`` or ``skipped`` are left out.
+    x : str
+        The column on the x axis (numeric).
+    metrics : sequence of (column, axis label, scale)
+        One panel per metric; values are multiplied by ``scale`` (e.g. 1e9
+        for J -> nJ, 100 for a fraction -> %).
+    lines : sequence of str
+        Columns whose value combinations make one line each (e.g.
+        ``["scheme", "predictor"]``).
+    title : str
+    logy : sequence of str
+        Metric columns drawn on a logarithmic y axis.
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Raises
+    ------
+    KeyError
+        A column named in ``x``, ``metrics`` or ``lines`` is not in the table
+        (the message names it).
+    """
+    plt = _plt()
+    for col in [x, *lines, *(m[0] for m in metrics)]:
+        if col not in table:
+            raise KeyError(f"column {col!r} is not in the sweep table; it has {sorted(table.columns)}")
+    data = table
+    if "status" in data:
+        data = data[data["status"].isin(["done", "skipped"])]
+    fig, axs = plt.subplots(1, len(metrics), figsize=(0.6 + 3.3 * len(metrics), 3.2), squeeze=False)
+    styles = ["-", "--", ":", "-."]
+    groups = list(data.groupby(list(lines), sort=True)) if lines else [((), data)]
+    for ax, (col, label, scale) in zip(axs[0], metrics):
+        for i, (key, sub) in enumerate(groups):
+            stats = sub.groupby(x, sort=True)[col].agg(["mean", "std", "size"]).reset_index()
+            key = key if isinstance(key, tuple) else (key,)
+            name = ", ".join(str(k) for k in key) or None
+            ax.errorbar(stats[x].to_numpy(dtype=float), stats["mean"].to_numpy(dtype=float) * scale,
+                        yerr=np.nan_to_num(stats["std"].to_numpy(dtype=float)) * scale, marker="o", ms=3.5,
+                        capsize=2.5, lw=1.2, ls=styles[(i // 10) % len(styles)], label=name)
+        if col in logy:
+            ax.set_yscale("log")
+        ax.set_xlabel(x)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    if lines:
+        axs[0][0].legend(fontsize=7, title=", ".join(lines), title_fontsize=7)
+    n_seeds = int(data.groupby([x, *lines]).size().max()) if len(data) else 0
+    fig.suptitle(f"{title} (mean +- std over {n_seeds} seeds)" if title else f"mean +- std over {n_seeds} seeds",
+                 fontsize=9)
+    fig.tight_layout()
     return fig
