@@ -99,3 +99,19 @@ def test_energy_positive_and_grows_with_pulses(tmp_path):
 def test_bad_config_is_named(kw, fragment):
     with pytest.raises(ValueError, match=fragment.replace("*", r"\*").replace("(", r"\(")):
         VerifiedWriteStudyConfig(**kw)
+
+
+def test_plot_study_summary_panels_and_bad_column():
+    import pandas as pd
+
+    from cosim.plots.studies import plot_study_summary
+
+    table = pd.DataFrame({"r_wire_ohm": [0.0, 0.0, 1.0, 1.0] * 2, "predictor": ["nominal"] * 4 + ["circuit"] * 4,
+                          "steps_mean": [1.0, 3.0, 2.0, 4.0, 1.0, 1.0, 2.0, 2.0], "status": ["done"] * 8})
+    fig = plot_study_summary(table, "r_wire_ohm", [("steps_mean", "pulses", 1.0)], ["predictor"], title="t")
+    ax = fig.axes[0]
+    lines = {c.get_label(): c.lines[0].get_ydata() for c in ax.containers}
+    # mean over the two seeds of each point
+    assert list(lines["nominal"]) == [2.0, 3.0] and list(lines["circuit"]) == [1.0, 2.0]
+    with pytest.raises(KeyError, match="column 'energy' is not in the sweep table"):
+        plot_study_summary(table, "r_wire_ohm", [("energy", "E", 1.0)], ["predictor"])
