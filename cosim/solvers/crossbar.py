@@ -219,6 +219,7 @@ class _Network:
         self.fix_w = driven_w & (r_in == 0)
         self.fix_b = driven_b & (r_out == 0)
         self._l_wire = None
+        self._abs_l_wire = None
         self._built = False
 
     _LAZY = frozenset(("wid", "bid", "n_wsuper", "n_super", "edges", "src_w", "src_b", "fixed", "free", "fixed_idx"))
@@ -285,6 +286,13 @@ class _Network:
             ).tocsr()
             self._l_wire = (lw + sp.diags(diag)).tocsr()
         return self._l_wire
+
+    @property
+    def abs_l_wire(self) -> sp.csr_matrix:
+        """``|l_wire|`` elementwise: the scale of each KCL sum's terms (Newton's rounding floor)."""
+        if self._abs_l_wire is None:
+            self._abs_l_wire = abs(self.l_wire)
+        return self._abs_l_wire
 
     # -- assembly -----------------------------------------------------------
     def matrix(self, g_eff: np.ndarray) -> sp.csr_matrix:
@@ -818,7 +826,7 @@ class CrossbarSolver:
         np.add.at(f, net.wid.ravel(), i.ravel())
         np.add.at(f, net.bid.ravel(), -i.ravel())
         # rounding floor of each KCL sum: eps times the sum of the absolute terms added there
-        terms = abs(net.l_wire) @ np.abs(x) + np.abs(rhs[:, 0])
+        terms = net.abs_l_wire @ np.abs(x) + np.abs(rhs[:, 0])
         np.add.at(terms, net.wid.ravel(), np.abs(i).ravel())
         np.add.at(terms, net.bid.ravel(), np.abs(i).ravel())
         floor_a = 64 * np.finfo(float).eps * terms[net.free].max(initial=0.0)
