@@ -239,3 +239,13 @@ def test_report_on_a_corrupt_metrics_json_is_an_error_naming_it(tmp_path, capsys
     err = capsys.readouterr().err.strip()
     assert err.startswith("cosim: error: ") and "metrics.json' is not valid JSON" in err
     assert not (out / "report.html").exists()
+
+
+def test_negative_read_noise_is_refused_naming_it(tmp_path):
+    # it used to be dropped silently (`if read_noise > 0 else None`), i.e. run as noise-free
+    from cosim.runs.run import run_experiment
+
+    with pytest.raises(ValueError, match=r"write.read_noise must be a finite fraction >= 0 .*got -0.01"):
+        run_experiment(ROOT / "algorithms" / "snn_digits.toml", overrides=["write.read_noise=-0.01", "n_train=10",
+                                                                            "n_test=10", "figures=false"],
+                       out_dir=tmp_path / "r", progress=False, quiet=True, figures=False)

@@ -209,6 +209,9 @@ def build_network(cfg: SNNConfig, n_inputs: int, n_outputs: int, rng: np.random.
     spec = CrossbarSpec(*shape, r_wordline_ohm=c.r_wire_ohm, r_bitline_ohm=c.r_wire_ohm,
                         r_driver_ohm=c.r_driver_ohm, r_sense_ohm=c.r_sense_ohm, cell=c.cell)
     r0 = cfg.r_init_ohm + rng.uniform(-half, half, shape)
+    if not (np.isfinite(cfg.write.read_noise) and cfg.write.read_noise >= 0):
+        # a negative amplitude used to be dropped silently (as if 0): refuse it by name
+        raise SNNConfigError(f"write.read_noise must be a finite fraction >= 0 (0 = no noise), got {cfg.write.read_noise!r}")
     noise = ReadNoise("uniform", cfg.write.read_noise) if cfg.write.read_noise > 0 else None
     kw = dict(spec=spec, backend=backend, read_noise=noise, rng=rng, split_tolerance=c.split_tolerance)
     if backend != "ideal":
