@@ -75,13 +75,17 @@ def _parse_scalar(text: str, tp: Any, key: str) -> Any:
         try:
             return int(s)
         except ValueError:
-            try:
-                f = float(s)
-            except ValueError:
-                f = math.nan
-            if math.isfinite(f) and f.is_integer():
-                return int(f)
-            raise ConfigError(f"--set {key}={text}: expected int") from None
+            pass
+        # the rule of the config file (cosim.values): a float is not an int, even 4.0 or 1e3
+        # (the file refuses `size = 4.0`, so --set size=4.0 is refused the same way)
+        try:
+            f = float(s)
+        except ValueError:
+            f = None
+        if f is not None:
+            hint = f" (write it as {int(f)})" if math.isfinite(f) and f.is_integer() else ""
+            raise ConfigError(f"--set {key}={text}: expected int, got float {text.strip()}{hint}")
+        raise ConfigError(f"--set {key}={text}: expected int")
     if tp is float:
         try:
             return float(s)
