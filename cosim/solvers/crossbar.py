@@ -52,7 +52,14 @@ import numpy as np
 from cosim.netlist.bias import Bias, read_bias
 from cosim.netlist.crossbar import CrossbarSpec, CrossbarSpecError
 from cosim.solvers._xbar_batch import _ReadsMixin
-from cosim.solvers._xbar_checks import _check_bias, _check_conductance, _check_inputs
+from cosim.solvers._xbar_checks import (
+    _check_bias,
+    _check_conditioning,
+    _check_conductance,
+    _check_inputs,
+    _per_line_wire,
+    _weakest_wire_s,
+)
 from cosim.solvers._xbar_lines import LineSystemError
 from cosim.solvers._xbar_network import _LineFactor, _Network, _SparseFactor
 from cosim.solvers._xbar_newton import _NewtonMixin
@@ -175,6 +182,7 @@ class CrossbarSolver(_ReadsMixin, _NewtonMixin):
         self._factor = None
         self._basis = None
         self._transfer = None
+        self._g_wire_min_s = _weakest_wire_s(spec)
         self.stats = {"factorisations": 0, "solves": 0, "bases": 0, "transfers": 0, "cg_iterations": 0}
 
     # -- public ---------------------------------------------------------------
@@ -252,6 +260,7 @@ class CrossbarSolver(_ReadsMixin, _NewtonMixin):
             v_bl = np.zeros((vb.shape[0], self.spec.cols))
             out = self._dispatch(g, bias, vb, v_bl, device_iv, is_read=True).output_currents_a
         else:
+            self._check_conditioning(g)
             out = self._outputs_linear(self._network(bias), g_eff, vb)
         return out if v.ndim == 2 else out[0]
 
@@ -281,11 +290,16 @@ class CrossbarSolver(_ReadsMixin, _NewtonMixin):
 
     # -- internals ------------------------------------------------------------
     def _dispatch(self, g, bias, v_wl, v_bl, device_iv, is_read=False) -> CrossbarSolution:
+        self._check_conditioning(g)
         if self.backend == "ngspice":
             from cosim.solvers._crossbar_ngspice import solve_ngspice
 
             return solve_ngspice(self.spec, g, bias, v_wl, v_bl, device_iv, self._network(bias))
         return self._solve_nodal(g, bias, v_wl, v_bl, device_iv, is_read)
+
+    def _check_conditioning(self, g) -> None:
+        g_on = 1.0 / self.spec.r_transistor_on_ohm if self.spec.cell == "1T1R" else None
+        _check_conditioning(self.spec, g, self._g_wire_min_s, g_on)
 
     def _network(self, bias: Bias) -> _Network:
         driven_w = ~np.isnan(bias.wordline_v)
@@ -427,9 +441,12 @@ def solve_crossbar(
         Word-line input voltages, volt.
     r_cell_ohm : array (rows, cols)
         Cell (device) resistances in ohm, > 0; ``inf`` = open cell.
-    r_wordline_ohm, r_bitline_ohm : float or array (rows, cols)
+    r_wordline_ohm, r_bitline_ohm : float, array (rows, cols), or 1-D per line
         Per-segment word- and bit-line resistance, ohm, >= 0 (0 = ideal line,
-        solved exactly).
+        solved exactly).  A 1-D array means one value per line, on every
+        shape: ``r_wordline_ohm`` of length ``rows`` (word line ``i`` has all
+        its segments at ``r_wordline_ohm[i]``), ``r_bitline_ohm`` of length
+        ``cols``; any other 1-D length is refused.
     r_driver_ohm, r_sense_ohm : float or array, optional
         Driver (rows,) and sense (cols,) resistance, ohm.  None (default)
         means none: then the first word-line segment (driver to first cell)
@@ -449,8 +466,11 @@ def solve_crossbar(
     Raises
     ------
     CrossbarSpecError
-        Bad shapes or values (named); ``SolverError`` if the circuit cannot
-        be solved.
+        Bad shapes or values (named), including a 1-D wire array of the
+        wrong length and cells so much better conducting than the wires that
+        rounding would swamp their current (the cell, the ratio and the
+        smallest allowed resistance are named); ``SolverError`` if the
+        circuit cannot be solved.
 
     Examples
     --------
@@ -462,6 +482,9 @@ def solve_crossbar(
     r = np.asarray(r_cell_ohm, dtype=float)
     if r.ndim != 2:
         raise CrossbarSpecError(f"r_cell_ohm must be a 2-D (rows, cols) array, got shape {r.shape}")
+    shape = r.shape
+    r_wordline_ohm = _per_line_wire(r_wordline_ohm, shape[0], shape, "r_wordline_ohm", axis=0)
+    r_bitline_ohm = _per_line_wire(r_bitline_ohm, shape[1], shape, "r_bitline_ohm", axis=1)
     kwargs = {}
     if selector is not None:
         kwargs["selector"] = selector
