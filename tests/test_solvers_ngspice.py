@@ -164,3 +164,22 @@ def test_generated_crossbars_nodal_vs_ngspice(rows, cols, cell, r_wire):
         out = np.array([sol.source_currents_a[f"v_out_{j}"] for j in range(cols)])
         np.testing.assert_allclose(out, out_ref, rtol=1e-6)
         assert_solutions_close(sol, ref, rtol=1e-6)
+
+
+def test_without_pyspice_shared_mode_names_the_extra_and_batch_still_solves(monkeypatch):
+    # PySpice (GPL-3.0) is the optional `pyspice` extra: hide it (None in sys.modules makes the
+    # import fail) and forget the loaded library for this test only
+    import sys
+
+    monkeypatch.setitem(sys.modules, "PySpice", None)
+    monkeypatch.setitem(ng._SHARED, "instance", None)
+    monkeypatch.setitem(ng._SHARED, "failed", None)
+    assert not ng.shared_available()
+    with pytest.raises(BackendUnavailableError, match=r"PySpice.*cosim\[pyspice\].*'batch'"):
+        solve_circuit(divider(), backend="ngspice-shared")
+    if not ng.batch_available():
+        pytest.fail("the ngspice program is missing (setup.sh installs it)")
+    # auto mode falls back to `ngspice -b`; the divider's closed form 2 V * 3k / 4k
+    sol = solve_circuit(divider(2.0, 1e3, 3e3), backend="ngspice")
+    assert sol.backend == "ngspice-batch"
+    assert sol.node_voltages_v["mid"] == pytest.approx(1.5, rel=1e-12)

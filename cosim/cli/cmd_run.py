@@ -18,7 +18,8 @@ def register(subparsers) -> None:
             "config, seed, versions, metrics.json, traces and figures."
         ),
     )
-    p.add_argument("config", metavar="CONFIG.toml", help="experiment config file")
+    p.add_argument("config", metavar="CONFIG.toml",
+                   help="experiment config: a TOML file or a shipped config's name (`cosim list configs`)")
     seeds = p.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=int, default=None, help="seed (default: the config's `seed`, else 0)")
     seeds.add_argument(

@@ -65,6 +65,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Union
 
+from cosim.shipped import config_path
+
 __all__ = [
     "ConfigError",
     "RESERVED",
@@ -94,7 +96,8 @@ def load_config(path: str | Path) -> dict:
     Parameters
     ----------
     path : str or Path
-        The ``.toml`` file.
+        The ``.toml`` file, or the name of a shipped config (``"manhattan_4x4"``;
+        see :mod:`cosim.shipped`).
 
     Returns
     -------
@@ -104,13 +107,12 @@ def load_config(path: str | Path) -> dict:
     Raises
     ------
     FileNotFoundError
-        When ``path`` does not exist (the path is named).
+        When ``path`` is neither a file nor a shipped config (the path is
+        named, the shipped configs listed).
     ConfigError
         When the file is not valid TOML (file name and tomllib's line/column).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"config file {str(path)!r} not found")
+    path = config_path(path)
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)

@@ -65,6 +65,7 @@ from cosim.runs.run import (
     resolve_config,
 )
 from cosim.runs.summary import flatten
+from cosim.shipped import config_path
 
 __all__ = [
     "SweepSpec",
@@ -196,7 +197,7 @@ def load_sweep_file(path: str | Path) -> tuple[SweepSpec, Path | None]:
         Missing ``[sweep]`` / ``base`` / ``[sweep.grid]``, unknown keys (named),
         a grid entry that is not a non-empty list.
     """
-    path = Path(path)
+    path = config_path(path)  # a file, or a shipped sweep's name ("read_accuracy.sweep")
     data = load_config(path)
     sweep = data.get("sweep")
     if not isinstance(sweep, Mapping):
