@@ -298,7 +298,7 @@ def test_1s1r_with_wires_satisfies_kcl():
     g = 1 / rng.uniform(1e3, 1e5, (rows, cols))
     v = rng.uniform(0.3, 1.0, rows)
     sol = CrossbarSolver(spec).read(g, v)
-    vw, vb, i = sol.wordline_voltages_v, sol.bitline_voltages_v, sol.cell_currents_a
+    vw, i = sol.wordline_voltages_v, sol.cell_currents_a
     # cell current = the independently evaluated series pair at the reported split
     v_sel = sol.cell_voltages_v - sol.device_voltages_v
     np.testing.assert_allclose(i, g * sol.device_voltages_v, rtol=1e-12)

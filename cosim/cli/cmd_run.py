@@ -54,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
         raise ValueError("--resume needs --seeds (a single run is repeated with --force)")
     if args.seeds:
         try:
-            result = run_seeds(
+            seeds_result = run_seeds(
                 args.config, parse_seeds(args.seeds), backend=args.backend, overrides=args.overrides,
                 out_dir=args.out, progress=not args.quiet, force=args.force, resume=args.resume,
                 figures=args.figures, quiet=True,
@@ -62,9 +62,9 @@ def main(args: argparse.Namespace) -> int:
         except KeyboardInterrupt as exc:  # summary.json of the seeds done is written; say where
             print(f"cosim: interrupted: {exc}" if str(exc) else "cosim: interrupted", file=sys.stderr)
             return 130
-        print(seeds_summary_line(result))
-        print(f"seeds: {result.out_dir}")
-        return 0 if result.summary["n_failed"] == 0 else 1
+        print(seeds_summary_line(seeds_result))
+        print(f"seeds: {seeds_result.out_dir}")
+        return 0 if seeds_result.summary["n_failed"] == 0 else 1
     result = run_experiment(
         args.config, seed=args.seed, backend=args.backend, overrides=args.overrides, out_dir=args.out,
         progress=not args.quiet, force=args.force, quiet=args.quiet,

@@ -30,7 +30,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cosim.runs.summary import flatten
 
 __all__ = ["write_report", "report_html", "folder_kind"]
 

@@ -308,7 +308,7 @@ def _run_shared(title: str, body: list[str], tail: list[str]) -> dict[str, np.nd
             k = 0
             while names_c[k] != FFI.NULL:
                 name = ffi.string(names_c[k]).decode("utf-8")
-                info = lib.ngGet_Vec_Info(f"{plot}.{name}".encode("utf-8"))
+                info = lib.ngGet_Vec_Info(f"{plot}.{name}".encode())
                 if info != FFI.NULL and info.v_realdata != FFI.NULL:
                     buf = ffi.buffer(info.v_realdata, info.v_length * 8)
                     vectors[_canonical(name)] = np.frombuffer(buf, dtype=np.float64).copy()

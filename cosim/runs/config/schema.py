@@ -147,7 +147,7 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
             except ConfigError as exc:
                 errors.append(exc)
         raise ConfigError(f"config key {key!r} must be {_type_name(tp)}, got {_describe(value)}")
-    if origin in (list, Sequence, typing.List) or tp is list:
+    if origin in (list, Sequence) or tp is list:
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"config key {key!r} must be a list, got {_describe(value)}")
         item_tp = args[0] if args else Any

@@ -109,7 +109,7 @@ def letters_array(config: LettersConfig, rng: np.random.Generator, backend: str)
     model = load_model_card(path)
     r0 = rng.uniform(config.r0_min_ohm, config.r0_max_ohm, size=(n, n))
     try:
-        state0 = model.state_from_resistance(r0)
+        state0 = model.state_from_resistance(r0)  # type: ignore[attr-defined]  # AttributeError: below
     except (AttributeError, DeviceError) as exc:
         raise ManhattanConfigError(
             f"device_card {config.device_card!r}: cannot start its devices at r0_min_ohm..r0_max_ohm = "

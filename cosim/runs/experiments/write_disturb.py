@@ -45,7 +45,6 @@ initial state, the target mask and every final state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
