@@ -72,3 +72,22 @@ def test_cli_list_sections(capsys):
     out = capsys.readouterr().out
     assert "experiments:" in out and "configs:" in out and "read_accuracy.sweep  " in out
     assert "sweep of read_accuracy.toml" in out
+
+
+def test_a_shipped_sweep_by_name_finds_its_base_beside_it(tmp_path, monkeypatch):
+    from cosim.runs.sweep import load_sweep_file
+
+    monkeypatch.chdir(tmp_path)
+    spec, _ = load_sweep_file("read_accuracy.sweep")
+    assert Path(spec.base_path) == REPO / "algorithms" / "read_accuracy.toml"
+    assert spec.base["experiment"] == "read_accuracy"
+
+
+def test_the_resolver_imports_nothing_from_cosim():
+    # every layer, devices included, may use cosim.shipped: it must sit below all of them
+    import ast
+
+    tree = ast.parse((REPO / "cosim" / "shipped.py").read_text())
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not {m for m in imported if m == "cosim" or m.startswith("cosim.")}
