@@ -366,7 +366,7 @@ class CrossbarArray:
         self.energy_cells_j = 0.0
         self.energy_wires_j = 0.0
 
-    def copy(self) -> "CrossbarArray":
+    def copy(self) -> CrossbarArray:
         """An independent array: same model, spec, backend and settings; copied
         state, stuck mask, energy totals and random-generator state (so the copy
         and the original draw the same numbers from here on)."""
