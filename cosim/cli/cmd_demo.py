@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 NETLIST_NAME = "demo_crossbar.cir"
-# ngspice 39 (no KLU) takes minutes above this many cells (DESIGN.md pitfalls)
+# ngspice 39 (no KLU) takes minutes above this many cells (docs/design.md, pitfalls)
 NGSPICE_MAX_CELLS = 64 * 64
 
 

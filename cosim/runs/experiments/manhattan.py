@@ -341,6 +341,7 @@ class LettersConfig:
     r_wire_ohm, r_driver_ohm, r_sense_ohm : float
         Wire segment, driver and sense resistances, ohm.
     backend : {"ideal", "nodal", "ngspice"}
+        Where reads and pulses are solved (``cosim run --backend``).
     """
 
     device_card: str = "messaris2017_neuropack.toml"
@@ -479,6 +480,7 @@ class StudyConfig:
     n_seeds : int
         Seeds per grid point (initial states drawn per seed).
     backend : {"nodal", "ngspice", "ideal"}
+        Where the letters trainings are solved (``cosim run --backend``).
     letters : LettersConfig
         Everything else (device, pulses, beta, ...); its ``array_size``,
         ``r_wire_ohm``, ``scheme`` and ``backend`` are overridden by the grid.
