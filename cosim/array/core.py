@@ -220,7 +220,7 @@ class CrossbarArray:
 
     Examples
     --------
-    See the README section ``array``.
+    See the array page of the docs, ``docs/layers/array.md``.
     """
 
     def __init__(
