@@ -123,10 +123,16 @@ class CircuitBackend:
         at 5e-4).
         Wire power
         is that of the ``G_ref`` solve. 0 (default): always exact.
+    line_pulses : bool, default True
+        Solve an ideal-selector pulse whose conducting cells share one line
+        exactly in O(n) as the tree it is (:func:`cosim.solvers.row_pulse.solve_line_pulse`;
+        nodal backend, 1R cells, ohmic model), at the present conductances
+        even when ``reuse_tolerance > 0`` (it is cheaper than the stale solve
+        and exact). False: the general solver (the reference).
     """
 
     def __init__(self, spec: CrossbarSpec, backend: str, solver_options: dict | None = None,
-                 reuse_tolerance: float = 0.0) -> None:
+                 reuse_tolerance: float = 0.0, line_pulses: bool = True) -> None:
         # imported here so the ideal backend works without the solver layer's optional pieces
         from cosim.solvers.crossbar import CrossbarSolver
 
@@ -136,7 +142,12 @@ class CircuitBackend:
         self.solver = CrossbarSolver(spec, backend=backend, **self.solver_options)
         self.reuse_tolerance = float(reuse_tolerance)
         self._g_ref: np.ndarray | None = None
-        self.stats = {"stale_solves": 0, "exact_solves": 0}
+        self.set_line_pulses(line_pulses)
+        self.stats = {"stale_solves": 0, "exact_solves": 0, "line_pulses": 0}
+
+    def set_line_pulses(self, flag: bool) -> None:
+        """Turn the O(n) line-pulse solve on or off (it applies to the nodal backend, 1R cells)."""
+        self.line_pulses = bool(flag) and self.name == "nodal" and self.spec.cell == "1R"
 
     def _reference(self, model: DeviceModel, g_s: np.ndarray) -> np.ndarray | None:
         """``G_ref`` to solve at instead of ``g_s``, or None for an exact solve."""
@@ -173,6 +184,13 @@ class CircuitBackend:
         return self.solver.read(g_s, v_in_v, device_iv=_device_iv(model, state))
 
     def apply(self, model: DeviceModel, state: np.ndarray, g_s: np.ndarray, bias: Bias):
+        if self.line_pulses and bias.ideal_selector and model.ohmic:
+            from cosim.solvers.row_pulse import solve_line_pulse
+
+            tree = solve_line_pulse(self.spec, g_s, bias)
+            if tree is not None:
+                self.stats["line_pulses"] += 1
+                return tree.device_voltages_v, tree.power_cells_w, tree.power_wires_w
         ref = self._reference(model, g_s)
         if ref is None:
             self.stats["exact_solves"] += 1
