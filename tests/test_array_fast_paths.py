@@ -175,3 +175,36 @@ def test_stdp_fast_equals_reference(model):
     assert _rel(outs[0][0], outs[1][0]) < 1e-9
     assert outs[0][1] == outs[1][1] > 0
     assert outs[0][2] > 0 and outs[1][2] == 0
+
+
+def test_line_batch_equals_pulses_one_by_one(model):
+    from cosim.array.batch import write_line_batch
+
+    fast, ref = _pair(model, (12, 10), 2.0, split_tolerance=0.005)  # fine sub-steps: splitting is exercised
+    stuck = np.zeros((12, 10), bool)
+    stuck[3, 4] = True
+    fast.set_stuck(stuck)
+    ref.set_stuck(stuck)
+    writes = [(np.array([3, 3, 3]), np.array([1, 4, 5]), -1.2, 20e-6), (np.array([0, 5, 9]), np.array([7, 7, 7]), 1.1, 5e-6),
+              (np.array([3, 3]), np.array([0, 9]), 1.2, 50e-6), (np.array([8]), np.array([2]), -0.9, 1e-6)]
+    s_init = np.array(fast.state)
+    done = write_line_batch(fast, writes)
+    assert done is not None
+    e_ref = ref.energy_j
+    substeps = []
+    for (r, c, amp, w), (s0, v) in zip(writes, done):
+        rep = ref.write(r[0] if np.ptp(r) == 0 else r, c if np.ptp(r) == 0 else c[0], amp, w, scheme="ideal")
+        substeps.append(rep.n_substeps)
+        assert _rel(s0, rep.state_before[r, c]) == 0.0
+        assert _rel(v, rep.v_device_v[r, c]) < 1e-9
+    assert max(substeps) > 2
+    assert _rel(fast.state, ref.state) < 1e-9
+    assert fast.state[3, 4] == ref.state[3, 4] == s_init[3, 4]  # the stuck cell stays
+    assert fast.energy_j == pytest.approx(ref.energy_j, rel=1e-9) and ref.energy_j > e_ref
+    # outside its case it declines and changes nothing
+    before = np.array(fast.state)
+    assert write_line_batch(fast, [(np.array([1, 2]), np.array([1, 2]), 1.0, 1e-6)]) is None  # not one line
+    assert write_line_batch(fast, writes[:1] + writes[:1]) is None  # shared cells
+    fast.fast_paths = False
+    assert write_line_batch(fast, writes) is None
+    assert np.array_equal(fast.state, before)

@@ -35,7 +35,7 @@ from cosim.netlist.bias import Bias
 from cosim.netlist.crossbar import CrossbarSpec
 from cosim.solvers.result import CrossbarSolution, SolverError
 
-__all__ = ["LinePulseSolution", "solve_line_pulse", "line_of_pulse"]
+__all__ = ["LinePulseSolution", "solve_line_pulse", "solve_line_pulses", "line_of_pulse"]
 
 
 @dataclass
@@ -258,3 +258,99 @@ def solve_line_pulse(spec: CrossbarSpec, g_cell_s: np.ndarray, bias: Bias) -> Li
         i_cell_a=i_cell, v_line_v=x, r_branch_ohm=r_branch, power_cells_w=float(np.sum(i_cell * v_cell)),
         power_wires_w=p_wires, open_selected=bool((bias.selected & (g_cell_s == 0)).any()),
     )
+
+
+def solve_line_pulses(spec: CrossbarSpec, g_k: np.ndarray, axis: str, line_p: np.ndarray,
+                      v_line_p: np.ndarray, cell_pulse: np.ndarray, cell_other: np.ndarray,
+                      v_other: np.ndarray):
+    """Many independent one-line ideal-selector pulses at once (the trees of :func:`solve_line_pulse`).
+
+    Each pulse ``p`` drives line ``line_p[p]`` (a word line for ``axis="row"``,
+    a bit line for ``"col"``) at ``v_line_p[p]`` and conducts through its
+    cells only: cell ``k`` belongs to pulse ``cell_pulse[k]`` and sits on the
+    crossing line ``cell_other[k]`` (its bit line for row pulses, its word line
+    for column pulses), whose source is at ``v_other[k]``.  The pulses are
+    solved as separate circuits (as if applied one after the other at the
+    present conductances): their chains are stacked into one tridiagonal
+    system with no coupling between chains and solved by one ``dptsv``.
+
+    Parameters
+    ----------
+    spec : CrossbarSpec (1R; inner segments of the pulsed lines > 0 ohm)
+    g_k : ndarray (K,)
+        Conductance of each listed cell, siemens, > 0.
+    axis : {"row", "col"}
+    line_p, v_line_p : ndarray (P,)
+    cell_pulse, cell_other, v_other : ndarray (K,)
+        A cell appears at most once per pulse.
+
+    Returns
+    -------
+    v_cell_v, i_cell_a : ndarray (K,)
+        Cell voltage (word-line node minus bit-line node) and current, volt and ampere.
+    power_cells_w, power_wires_w : ndarray (P,)
+        Per pulse, watt.
+
+    Raises
+    ------
+    SolverError
+        A zero-resistance inner segment on a pulsed line (not a chain; the
+        caller must use the general solver).
+    """
+    r_wl, r_bl = spec.r_wordline_ohm, spec.r_bitline_ohm
+    n_p = line_p.size
+    if axis == "row":
+        n = spec.cols
+        seg = r_wl[line_p, 1:]  # (P, n - 1), node 0 at the driver
+        r_end = spec.r_driver_ohm[line_p] + r_wl[line_p, 0]
+        rows_k, cols_k = line_p[cell_pulse], cell_other
+        r_branch = np.cumsum(r_bl[::-1], axis=0)[::-1][rows_k, cols_k] + spec.r_sense_ohm[cols_k]
+        pos_k = cols_k
+    else:
+        n = spec.rows
+        seg = r_bl[:-1, line_p].T[:, ::-1]  # reversed: node 0 at the sense end
+        r_end = spec.r_sense_ohm[line_p] + r_bl[-1, line_p]
+        rows_k, cols_k = cell_other, line_p[cell_pulse]
+        r_branch = np.cumsum(r_wl, axis=1)[rows_k, cols_k] + spec.r_driver_ohm[rows_k]
+        pos_k = n - 1 - rows_k
+    if (seg <= 0).any():
+        raise SolverError("a pulsed line has a zero-resistance segment: not a chain, use the general solver")
+    gb = g_k / (1.0 + g_k * r_branch)
+    g_seg = 1.0 / seg
+    d = np.zeros((n_p, n))
+    d[cell_pulse, pos_k] = gb
+    b = np.zeros((n_p, n))
+    b[cell_pulse, pos_k] = gb * v_other
+    d[:, 1:] += g_seg
+    d[:, :-1] += g_seg
+    e = np.zeros((n_p, n))  # e[:, m] couples node m and m + 1; the last one of a chain stays 0
+    e[:, :-1] = -g_seg
+    held = r_end == 0
+    with np.errstate(divide="ignore"):
+        g_end = np.where(held, 0.0, 1.0 / np.where(held, 1.0, r_end))
+    d[:, 0] += g_end
+    b[:, 0] += g_end * v_line_p
+    if held.any():  # node 0 held at the source: identity row, its coupling moved to the right side
+        d[held, 0] = 1.0
+        b[held, 0] = v_line_p[held]
+        if n > 1:
+            b[held, 1] += g_seg[held, 0] * v_line_p[held]
+            e[held, 0] = 0.0
+    if n_p * n == 1:
+        x = b / d
+    else:
+        _, _, x, info = lapack.dptsv(d.ravel(), e.ravel()[:-1], b.ravel())
+        if info != 0:
+            raise SolverError(f"line-pulse chains are not positive definite (dptsv info {info})")
+        x = x.reshape(n_p, n)
+    x_k = x[cell_pulse, pos_k]
+    if axis == "row":
+        i_cell = gb * (x_k - v_other)
+        v_cell = x_k - (v_other + i_cell * r_branch)
+    else:
+        i_cell = gb * (v_other - x_k)
+        v_cell = (v_other - i_cell * r_branch) - x_k
+    p_cells = np.bincount(cell_pulse, weights=i_cell * v_cell, minlength=n_p)
+    p_wires = (np.diff(x, axis=1) ** 2 * g_seg).sum(axis=1) + g_end * (v_line_p - x[:, 0]) ** 2
+    p_wires += np.bincount(cell_pulse, weights=i_cell * i_cell * r_branch, minlength=n_p)
+    return v_cell, i_cell, p_cells, p_wires
