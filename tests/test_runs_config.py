@@ -199,3 +199,23 @@ def test_load_config_errors(tmp_path):
     bad.write_text("experiment = \n")
     with pytest.raises(ConfigError, match="bad.toml.*not valid TOML.*line 1"):
         load_config(bad)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_values)
+def test_toml_inline_is_one_line_and_reads_back(v):
+    # the reference is the standard library's reader: tomllib parses what toml_inline wrote
+    from cosim.runs.config import toml_inline
+
+    text = toml_inline(v)
+    assert "\n" not in text.replace("\\n", "")
+    assert tomllib.loads(f"v = {text}")["v"] == v
+
+
+def test_config_module_split_keeps_the_old_import_path():
+    import cosim.runs.config as cfgmod
+    from cosim.runs.config import overrides, schema, writing
+
+    assert cfgmod.ConfigError is schema.ConfigError and cfgmod.apply_overrides is overrides.apply_overrides
+    assert cfgmod.to_toml is writing.to_toml
+    assert cfgmod.ConfigError.__module__ == "cosim.runs.config"

@@ -54,7 +54,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cosim.runs.config import ConfigError, _scalar, apply_overrides, load_config, parse_override, to_toml
+from cosim.runs.config import ConfigError, apply_overrides, load_config, parse_override, to_toml, toml_inline
 from cosim.runs.run import (
     OutputExistsError,
     _execute,
@@ -178,7 +178,7 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[str]]:
 
 def _value_text(v: Any) -> str:
     """A TOML-typed grid value as an override string."""
-    return v if isinstance(v, str) else _scalar(v, "grid")
+    return v if isinstance(v, str) else toml_inline(v)
 
 
 def load_sweep_file(path: str | Path) -> tuple[SweepSpec, Path | None]:
