@@ -52,6 +52,7 @@ def raster(spikes_in: np.ndarray, spikes_out: np.ndarray, dt_ms: float = 1.0, ti
         ax.set_ylabel(f"{name} neuron", fontsize=8)
         ax.set_ylim(-0.5, max(np.asarray(s).shape[1] - 0.5, 0.5))
     b.set_xlabel("t (ms)")
+    b.set_xlim(0, len(spikes_in) * dt_ms)
     if title:
         a.set_title(title, fontsize=9)
     return fig

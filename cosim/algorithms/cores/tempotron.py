@@ -188,3 +188,33 @@ class TempotronRule:
         t_max = np.argmax(seen.v, axis=0)  # (n_out,)
         sign = np.where(want, 1.0, -1.0) * wrong
         return self.learning_rate * seen.pre[t_max].T * sign[None, :]
+
+
+def train_epoch(core, traces: np.ndarray, targets: np.ndarray, rng: np.random.Generator) -> dict:
+    """One pass over ``traces`` (P, T, n_in) in a random order (from ``rng``), learning after every error trial.
+
+    Returns ``errors`` (error trials of the pass) and the summed write statistics.
+    """
+    errors = 0
+    tot = {"cells": 0, "pulses": 0, "steps": 0, "energy_j": 0.0, "converged": 0}
+    for p in rng.permutation(len(traces)):
+        seen, stats = core.step(traces[p], int(targets[p]))
+        errors += int(_wrong(core, seen, int(targets[p])))
+        for k in tot:
+            tot[k] += stats[k]
+    return {"errors": errors, **tot}
+
+
+def _wrong(core, seen: Seen, target: int) -> bool:
+    want = TempotronRule.desired(target, core.n_outputs)
+    return bool((seen.spikes.any(axis=0) != want).any())
+
+
+def evaluate(core, traces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Peak potential and whether each output fired, per pattern: ``(v_max (P, n_out), fired (P, n_out))``."""
+    v_max = np.empty((len(traces), core.n_outputs))
+    fired = np.empty((len(traces), core.n_outputs), dtype=bool)
+    for p, tr in enumerate(traces):
+        seen = core.present(tr, phase="test")
+        v_max[p], fired[p] = seen.v.max(axis=0), seen.spikes.any(axis=0)
+    return v_max, fired
