@@ -9,6 +9,7 @@ from cosim.algorithms.cores.adapters import BackpropWTARule, LIFNeuron, STDPRule
 from cosim.algorithms.cores.base import (
     Core,
     CoreError,
+    CoreSpec,
     ExactSynapses,
     MappedSynapses,
     NeuronModel,
@@ -23,7 +24,7 @@ from cosim.algorithms.cores.izhikevich import PRESETS, Izhikevich
 from cosim.algorithms.cores.tempotron import TempotronNeuron, TempotronRule, kernel, kernel_traces, latency_code
 
 __all__ = [
-    "Core", "CoreError", "ExactSynapses", "MappedSynapses", "NeuronModel", "PlasticityRule", "PulsedSynapses",
+    "Core", "CoreError", "CoreSpec", "ExactSynapses", "MappedSynapses", "NeuronModel", "PlasticityRule", "PulsedSynapses",
     "Seen", "SynapseConfig", "build_synapses", "one_hot", "LIFNeuron", "BackpropWTARule", "STDPRule",
     "PRESETS", "Izhikevich", "TempotronNeuron", "TempotronRule", "kernel", "kernel_traces", "latency_code",
 ]

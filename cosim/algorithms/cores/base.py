@@ -46,6 +46,7 @@ __all__ = [
     "SynapseConfig",
     "build_synapses",
     "Core",
+    "CoreSpec",
     "one_hot",
 ]
 
@@ -409,6 +410,26 @@ def build_synapses(cfg: SynapseConfig, w_init: np.ndarray, *, backend: str = "id
         inner = MemristiveSynapses(array, rows, cols, r_min_ohm=cfg.r_min_ohm, r_max_ohm=cfg.r_max_ohm,
                                    forward=cfg.forward, v_read_v=cfg.v_read_v, write=write)
     return MappedSynapses(inner, g_ref, scale)
+
+
+@dataclass
+class CoreSpec:
+    """What a user's ``make_core(params, n_inputs, n_outputs, rng)`` returns (see ``docs/cores.md``).
+
+    Attributes
+    ----------
+    neuron : NeuronModel
+    rule : PlasticityRule
+    w_init : ndarray (n_inputs, n_outputs)
+        Initial weights (weight units; clipped to the synapses' range).
+    carry_state : bool
+        Keep the neurons' state from one sample to the next.
+    """
+
+    neuron: object
+    rule: object
+    w_init: np.ndarray
+    carry_state: bool = False
 
 
 class Core:
