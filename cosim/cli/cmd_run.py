@@ -54,18 +54,18 @@ def main(args: argparse.Namespace) -> int:
     if args.seeds:
         # on Ctrl-C / SIGTERM summary.json of the seeds done is written; the interrupt's
         # message says where (printed by cosim.cli.main, exit 130 / 143)
-        result = run_seeds(
+        seeds_result = run_seeds(
             args.config, parse_seeds(args.seeds), backend=args.backend, overrides=args.overrides,
             out_dir=args.out, progress=not args.quiet, force=args.force, resume=args.resume,
             figures=args.figures, quiet=True,
         )
-        print(seeds_summary_line(result))
-        print(f"seeds: {result.out_dir}")
-        return 0 if result.summary["n_failed"] == 0 else 1
-    single = run_experiment(  # not `result`: that name holds a SeedsResult above (mypy)
+        print(seeds_summary_line(seeds_result))
+        print(f"seeds: {seeds_result.out_dir}")
+        return 0 if seeds_result.summary["n_failed"] == 0 else 1
+    result = run_experiment(
         args.config, seed=args.seed, backend=args.backend, overrides=args.overrides, out_dir=args.out,
         progress=not args.quiet, force=args.force, quiet=args.quiet,
     )
-    print(f"run: {single.out_dir} ({single.elapsed_s:.2f} s) {_metrics_line(single.metrics)}")
+    print(f"run: {result.out_dir} ({result.elapsed_s:.2f} s) {_metrics_line(result.metrics)}")
     return 0
 
