@@ -28,8 +28,8 @@ batch), so the 1,000-seed statistics take milliseconds. The circuit version
 of the same rule lives in :mod:`cosim.algorithms.manhattan` and is held equal
 to this one on the ideal backend by the tests.
 
-Quirks of the authors' program that are *not* copied (see the README section
-``manhattan``): it evaluates its test set on doubly scaled conductances
+Quirks of the authors' program that are *not* copied (see the docs page
+``docs/layers/algorithms-manhattan.md``): it evaluates its test set on doubly scaled conductances
 (``(K*(dG + shift) + shift) * K``), and it fills its history arrays with
 ``numpy.empty`` so the entries of epochs it never reaches (after convergence,
 and the error of epoch 0) are uninitialised memory. Here the test set is

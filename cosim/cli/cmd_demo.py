@@ -32,7 +32,7 @@ from cosim.atomic import output_error
 from cosim.cli._files import make_folder, save_netlist, write_text_atomic
 
 NETLIST_NAME = "demo_crossbar.cir"
-# ngspice 39 (no KLU) takes minutes above this many cells (DESIGN.md pitfalls)
+# ngspice 39 (no KLU) takes minutes above this many cells (docs/design.md, pitfalls)
 NGSPICE_MAX_CELLS = 64 * 64
 
 

@@ -27,12 +27,14 @@ from cosim.devices.base import DeviceError, DeviceModel
 from cosim.devices.linear_drift import LinearIonDrift
 from cosim.devices.measured import MeasuredCurve
 from cosim.devices.messaris import Messaris2017
+from cosim.devices.stanford_pku import StanfordPKU
 from cosim.devices.vteam import VTEAM
+from cosim.devices.yakopcic import Yakopcic
 from cosim.shipped import card_path
 
 #: Registry name -> model class.
 MODELS: dict[str, type[DeviceModel]] = {
-    cls.name: cls for cls in (Messaris2017, MeasuredCurve, VTEAM, LinearIonDrift)
+    cls.name: cls for cls in (Messaris2017, MeasuredCurve, VTEAM, LinearIonDrift, Yakopcic, StanfordPKU)
 }
 
 _CARD_KEYS = {"model", "description", "params", "sources", "references"}

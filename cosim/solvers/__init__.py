@@ -1,4 +1,4 @@
-"""cosim.solvers layer (see DESIGN.md): backends that solve a circuit.
+"""cosim.solvers layer (see docs/design.md): backends that solve a circuit.
 
 One interface, two backends:
 

@@ -15,7 +15,7 @@ Two ways to reach ngspice, with identical results and identical keys:
   section that runs the analysis and writes an ASCII raw file
   (``set filetype=ascii``, ``write ... all``), parsed here at full double
   precision. (PySpice's own subprocess mode is not used: with ngspice 39 and
-  numpy 2 it fails to parse the output; see DESIGN.md pitfalls.)
+  numpy 2 it fails to parse the output; see the pitfalls in docs/design.md.)
 * ``"auto"``: shared when the library loads, else batch.
 
 PySpice is GPL-3.0 and therefore an optional extra (``pip install

@@ -50,6 +50,7 @@ class LettersConfig:
     r_wire_ohm, r_driver_ohm, r_sense_ohm : float
         Wire segment, driver and sense resistances, ohm.
     backend : {"ideal", "nodal", "ngspice"}
+        Where reads and pulses are solved (``cosim run --backend``).
     """
 
     device_card: str = "messaris2017_neuropack.toml"

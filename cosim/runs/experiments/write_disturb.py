@@ -29,7 +29,7 @@ Metrics, per scheme ``<s>`` (nested: ``one_cell.<s>.<name>`` in tables):
 ``one_cell.<s>.unselected_max_abs_rel_change``
     over all other cells.
 ``one_cell.<s>.disturb_ratio``
-    largest |dR/R| of any other cell divided by the programmed cell's |dR/R|.
+    largest ``|dR/R|`` of any other cell divided by the programmed cell's ``|dR/R|``.
 ``row_update.<s>.intended_mean_rel_change``
     mean dR/R of the target cells.
 ``row_update.<s>.unintended_max_abs_rel_change``, ``..._mean_abs_rel_change``
@@ -88,6 +88,7 @@ class WriteDisturbConfig:
         Write schemes compared (``ideal`` = ideal selector, a reference with
         no disturb by construction).
     backend : {"nodal", "ngspice"}
+        Circuit solver of the array (``cosim run --backend``).
     split_tolerance : float
         The array's sub-stepping tolerance (relative conductance change).
     """
