@@ -30,7 +30,7 @@ object -- one array or one region of an array -- per layer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -72,7 +72,7 @@ class NeuronModel(Protocol):
 class PlasticityRule(Protocol):
     """``dw = rule(seen, target, w)``: the weight change after one sample (None = none)."""
 
-    def __call__(self, seen: "Seen", target: int | None, w: np.ndarray) -> np.ndarray | None: ...
+    def __call__(self, seen: Seen, target: int | None, w: np.ndarray) -> np.ndarray | None: ...
 
 
 def one_hot(label: int, n: int) -> np.ndarray:

@@ -267,7 +267,7 @@ def run_digits(config: TempotronDigitsConfig, ctx) -> dict:
         ok = np.isfinite(t_in)
         spikes_in[(t_in[ok] / cfg.dt_ms).astype(int), np.flatnonzero(ok)] = True
         seen = _core(cfg, "software", weights[last], "ideal", None).present(k_te[sel[0]])
-        ctx.save_figure(plots.raster(spikes_in, seen.spikes, cfg.dt_ms, f"a test '0': inputs and the ten tempotrons"),
+        ctx.save_figure(plots.raster(spikes_in, seen.spikes, cfg.dt_ms, "a test '0': inputs and the ten tempotrons"),
                         "raster.png")
     ctx.log(f"tempotron_digits: test accuracy {acc} ({backend})")
     return metrics
