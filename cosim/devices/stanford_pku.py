@@ -108,7 +108,7 @@ class StanfordPKU(ParamsMixin, DeviceModel):
     state_name: ClassVar[str] = "gap_m"
     raises_conductance: ClassVar[str] = "positive"
     ohmic: ClassVar[bool] = False
-    # the positive parameters, set in __init__ by one setattr loop (declared for type checkers)
+    # set from the keyword arguments in __init__ (as_param arrays: scalar or per cell)
     i0_a: np.ndarray
     g0_m: np.ndarray
     v0_v: np.ndarray
