@@ -83,8 +83,9 @@ def _plot(path: Path, r0_ohm: float, res: np.ndarray, title: str) -> None:
     ax.set_title(title, fontsize=9)
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    from cosim.cli._files import save_figure
+
+    save_figure(fig, path, dpi=120)  # atomic: no truncated PNG on a full disk
 
 
 def run(args: argparse.Namespace) -> int:

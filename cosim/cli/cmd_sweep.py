@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from cosim.runs.config import load_config
@@ -58,12 +57,10 @@ def main(args: argparse.Namespace) -> int:
     spec.overrides = list(spec.overrides) + list(args.overrides)
     if args.backend:
         spec.backend = args.backend
-    try:
-        result = run_sweep(spec, out_dir=out, scheduler=args.scheduler, workers=args.workers, force=args.force,
-                           progress=not args.quiet, figures=not args.no_figures)
-    except KeyboardInterrupt as exc:  # the tables of what finished are written; say where
-        print(f"cosim: interrupted: {exc}" if str(exc) else "cosim: interrupted", file=sys.stderr)
-        return 130
+    # on Ctrl-C / SIGTERM the tables of what finished are written; the interrupt's message
+    # says where (printed by cosim.cli.main, exit 130 / 143)
+    result = run_sweep(spec, out_dir=out, scheduler=args.scheduler, workers=args.workers, force=args.force,
+                       progress=not args.quiet, figures=not args.no_figures)
     print(sweep_summary_line(result))
     print(f"table: {result.out_dir / 'results.csv'}")
     return 0 if result.counts["failed"] == 0 else 1

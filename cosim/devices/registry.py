@@ -70,6 +70,14 @@ def get_model(name: str, **params: Any) -> DeviceModel:
     ]
     if missing:
         raise DeviceError(f"{name}: missing parameter(s) {', '.join(missing)}")
+    for key, val in params.items():
+        # cosim.values' rule: a bool is not a number (`a_p = true` was read as 1.0), nor is a complex
+        spec = sig.parameters[key]
+        wants_bool = isinstance(spec.default, bool) or "bool" in str(spec.annotation)
+        if isinstance(val, bool) and not wants_bool:
+            raise DeviceError(f"{name}: parameter {key} must be a number, got bool {str(val).lower()}")
+        if isinstance(val, complex):
+            raise DeviceError(f"{name}: parameter {key} must be a real number, got complex {val!r}")
     return cls(**params)
 
 
