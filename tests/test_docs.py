@@ -96,11 +96,11 @@ def test_config_reference_has_every_field_with_a_description():
         rows = {key: meaning for key, _, _, meaning in cosim_docs.config_rows(exp.config_cls)}
         expected = []
 
-        def walk(cls, prefix=""):
+        def walk(cls, prefix="", expected=expected):
             hints = typing.get_type_hints(cls)
             for f in dataclasses.fields(cls):
                 if isinstance(hints[f.name], type) and dataclasses.is_dataclass(hints[f.name]):
-                    walk(hints[f.name], prefix + f.name + ".")
+                    walk(hints[f.name], prefix + f.name + ".", expected)
                 else:
                     expected.append(prefix + f.name)
 

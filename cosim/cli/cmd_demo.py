@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +62,7 @@ def register(subparsers) -> None:
 
 def _fresh_folder(base: Path) -> Path:
     """A new folder ``base/demo-<UTC time>[-k]``; never an existing one."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     make_folder(base)
     for k in range(1000):
         cand = base / (f"demo-{stamp}" + (f"-{k}" if k else ""))
@@ -168,7 +168,7 @@ def main(args: argparse.Namespace) -> int:
         text = netlist.read_text()
         for mode in modes:
             name = f"ngspice {mode}"
-            sol, times[name] = _timed(lambda: run_ngspice(text, mode=mode))
+            sol, times[name] = _timed(lambda mode=mode: run_ngspice(text, mode=mode))
             currents[name] = _sense_currents(sol, cols)
             reference = reference or name
     if reference is None:
