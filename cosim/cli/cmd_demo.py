@@ -24,7 +24,7 @@ import argparse
 import json
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ from cosim.memory import check_fits, crossbar_solve_bytes, format_bytes
 from cosim.cli._files import make_folder, save_netlist, write_text_atomic
 
 NETLIST_NAME = "demo_crossbar.cir"
-# ngspice 39 (no KLU) takes minutes above this many cells (DESIGN.md pitfalls)
+# ngspice 39 (no KLU) takes minutes above this many cells (docs/design.md, pitfalls)
 NGSPICE_MAX_CELLS = 64 * 64
 
 
@@ -64,7 +64,7 @@ def register(subparsers) -> None:
 
 def _fresh_folder(base: Path) -> Path:
     """A new folder ``base/demo-<UTC time>[-k]``; never an existing one."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     make_folder(base)
     for k in range(1000):
         cand = base / (f"demo-{stamp}" + (f"-{k}" if k else ""))
@@ -188,7 +188,7 @@ def main(args: argparse.Namespace) -> int:
         text = netlist.read_text()
         for mode in modes:
             name = f"ngspice {mode}"
-            sol, times[name] = _timed(lambda: run_ngspice(text, mode=mode))
+            sol, times[name] = _timed(lambda mode=mode: run_ngspice(text, mode=mode))
             currents[name] = _sense_currents(sol, cols)
             reference = reference or name
     if reference is None:

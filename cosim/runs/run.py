@@ -245,7 +245,7 @@ def resolve_config(
     cfg = from_dict(exp.config_cls, fields)
     run_backend = reserved.get("backend")
     if "backend" in field_names:
-        run_backend = getattr(cfg, "backend")
+        run_backend = cfg.backend
     if run_backend is not None and not isinstance(run_backend, str):
         raise ConfigError(f"config key 'backend' must be a string, got {run_backend!r}")
     run_seed = _check_seed(seed, "--seed") if seed is not None else _check_seed(reserved.get("seed", 0), "config key 'seed'")

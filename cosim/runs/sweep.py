@@ -69,6 +69,7 @@ from cosim.runs.rundir import (
 from cosim.runs.run import parse_seeds, resolve_config
 from cosim.atomic import atomic_path, output_error
 from cosim.runs.summary import flatten
+from cosim.shipped import config_path
 
 __all__ = [
     "SweepSpec",
@@ -200,7 +201,7 @@ def load_sweep_file(path: str | Path) -> tuple[SweepSpec, Path | None]:
         Missing ``[sweep]`` / ``base`` / ``[sweep.grid]``, unknown keys (named),
         a grid entry that is not a non-empty list.
     """
-    path = Path(path)
+    path = config_path(path)  # a file, or a shipped sweep's name ("read_accuracy.sweep")
     data = load_config(path)
     sweep = data.get("sweep")
     if not isinstance(sweep, Mapping):

@@ -586,7 +586,7 @@ def _newton(mna: _MNA, *, vntol_v: float, reltol: float, abstol_a: float, max_it
     x_prev = vd_raw_prev = None
     prev_kcl_ok, prev_dv_max = False, np.inf
     report = "no iteration ran"
-    for iteration in range(1, max_iter + 1):
+    for _iteration in range(1, max_iter + 1):
         i_lin, g_lin = mna.selector_iv(vd_lin)
         # companion model: conductance g_lin in parallel with i_eq, stamped for all selectors at once
         A = mna.A_lin + D_s.T @ sp.diags(g_lin) @ D_s

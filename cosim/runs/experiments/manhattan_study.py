@@ -33,6 +33,7 @@ class StudyConfig:
     n_seeds : int
         Seeds per grid point (initial states drawn per seed).
     backend : {"nodal", "ngspice", "ideal"}
+        Where the letters trainings are solved (``cosim run --backend``).
     letters : LettersConfig
         Everything else (device, pulses, beta, ...); its ``array_size``,
         ``r_wire_ohm``, ``scheme`` and ``backend`` are overridden by the grid.

