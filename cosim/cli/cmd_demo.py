@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from cosim.atomic import output_error
+from cosim.memory import check_fits, crossbar_solve_bytes, format_bytes
 from cosim.cli._files import make_folder, save_netlist, write_text_atomic
 
 NETLIST_NAME = "demo_crossbar.cir"
@@ -101,6 +103,15 @@ def _check_args(args) -> None:
         raise ValueError(f"--tolerance must be > 0, got {args.tolerance!r}")
 
 
+#: from this many cells on, the demo announces its cost and each solve on stderr
+LOUD_CELLS = 128 * 128
+
+
+def _step(loud: bool, name: str) -> None:
+    if loud:
+        print(f"cosim demo: solving with {name} ...", file=sys.stderr, flush=True)
+
+
 def _timed(fn):
     t0 = time.perf_counter()
     value = fn()
@@ -128,6 +139,13 @@ def main(args: argparse.Namespace) -> int:
 
     _check_args(args)
     rows, cols = args.rows, args.cols
+    estimate = crossbar_solve_bytes(rows, cols)
+    check_fits(f"cosim demo on a {rows} x {cols} crossbar", estimate)
+    loud = rows * cols >= LOUD_CELLS
+    if loud:  # a large demo takes minutes: say what it costs and show each step, not silence
+        print(f"cosim demo: {rows} x {cols} = {rows * cols} cells: about {format_bytes(estimate)} of memory; "
+              "the solves take minutes (256 x 256 took 15 s here, growing faster than the cell count)",
+              file=sys.stderr, flush=True)
     spec = CrossbarSpec(rows, cols, r_wordline_ohm=args.r_wire, r_bitline_ohm=args.r_wire, cell=args.cell)
     rng = np.random.default_rng(args.seed)
     r_cell_ohm = rng.uniform(args.r_min, args.r_max, size=(rows, cols))
@@ -149,10 +167,12 @@ def main(args: argparse.Namespace) -> int:
     except ImportError:  # the crossbar solver is optional for the demo
         CrossbarSolver = None
     if CrossbarSolver is not None:
+        _step(loud, "crossbar nodal")
         sol, times["crossbar nodal"] = _timed(lambda: CrossbarSolver(spec).read(1.0 / r_cell_ohm, v_in_v))
         currents["crossbar nodal"] = np.asarray(sol.output_currents_a, dtype=float)
 
     read_back = load_spice(netlist)  # the general solver sees exactly the written file
+    _step(loud, "general nodal")
     sol, times["general nodal"] = _timed(lambda: solve_circuit(read_back, backend="nodal"))
     currents["general nodal"] = _sense_currents(sol, cols)
 

@@ -110,7 +110,9 @@ def run(args: argparse.Namespace) -> int:
     model = load_model_card(args.card)
     state0 = _initial_state(model, args)
     r0_ohm = float(1.0 / model.conductance_s(state0))
-    res = pulse_train(model, state0, amplitude_v, width_s, args.count)
+    from cosim.cli._cost import pulse_train_with_cost  # memory check, cost line and progress for long runs
+
+    res = pulse_train_with_cost(model, state0, amplitude_v, width_s, args.count, as_json=args.json)
     if args.json:
         print(json.dumps({"resistance_ohm": [float(r) for r in res]}))
     else:

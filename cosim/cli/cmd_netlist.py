@@ -22,6 +22,7 @@ from cosim.netlist.crossbar import CELL_KINDS, CrossbarSpec
 from cosim.netlist.generate import crossbar_circuit
 from cosim.netlist.graph import check_floating, find_shorts
 from cosim.cli._files import save_netlist
+from cosim.memory import check_fits, netlist_bytes
 
 DEFAULT_G_UNIFORM_S = (1e-5, 1e-3)
 DEFAULT_INPUT_V = 0.2
@@ -90,6 +91,7 @@ def conductances_s(args) -> np.ndarray:
         for name in ("rows", "cols"):
             if getattr(args, name) < 1:
                 raise UsageError(f"--{name} must be >= 1, got {getattr(args, name)}")
+        check_fits(f"a {args.rows} x {args.cols} netlist", netlist_bytes(args.rows, args.cols))
         lo, hi = args.g_uniform if args.g_uniform is not None else DEFAULT_G_UNIFORM_S
         if not (np.isfinite(lo) and np.isfinite(hi) and 0 <= lo <= hi):
             raise UsageError(f"--g-uniform needs 0 <= LO <= HI (siemens), got {lo!r} {hi!r}")

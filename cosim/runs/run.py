@@ -215,6 +215,9 @@ def resolve_config(
     ------
     FileNotFoundError, ConfigError, UnknownExperimentError
         With the file, key or experiment named.
+    cosim.memory.MemoryEstimateError
+        When the config's ``memory_estimate_bytes()`` (if its dataclass has
+        one) exceeds the memory available: e.g. ``size = 100000``.
     """
     source = None
     if isinstance(config, (str, Path)):
@@ -246,6 +249,11 @@ def resolve_config(
     if run_backend is not None and not isinstance(run_backend, str):
         raise ConfigError(f"config key 'backend' must be a string, got {run_backend!r}")
     run_seed = _check_seed(seed, "--seed") if seed is not None else _check_seed(reserved.get("seed", 0), "config key 'seed'")
+    estimate = getattr(cfg, "memory_estimate_bytes", None)
+    if callable(estimate):  # refuse what cannot fit before a run folder exists (cosim.memory)
+        from cosim.memory import check_fits
+
+        check_fits(f"experiment {exp.name!r} with this config", estimate())
     desc = reserved.get("description")
     if desc is not None and not isinstance(desc, str):
         raise ConfigError(f"config key 'description' must be a string, got {desc!r}")

@@ -344,11 +344,26 @@ def _same_config(spec: SweepSpec, params: Mapping[str, str], seed: int, run_dir:
         return False
 
 
+#: how long connecting to a --scheduler may take before the sweep gives up, second
+SCHEDULER_TIMEOUT_S = 10.0
+
+
+class SchedulerUnreachableError(RuntimeError):
+    """The Dask scheduler given by address could not be reached within :data:`SCHEDULER_TIMEOUT_S`."""
+
+
 def _start_client(scheduler: str | None, workers: int | None):
     from distributed import Client, LocalCluster
 
     if scheduler:
-        return Client(scheduler, timeout="30s"), None
+        try:
+            return Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s"), None
+        except (OSError, TimeoutError, ValueError) as exc:  # refused, unreachable, malformed address
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise SchedulerUnreachableError(
+                f"cannot reach the Dask scheduler {scheduler!r} within {SCHEDULER_TIMEOUT_S:g} s ({reason}); "
+                "check the address and that it is running, or leave out --scheduler for a local cluster"
+            ) from None
     n = workers or os.cpu_count() or 1
     # loopback only; the scheduler's HTTP server on a free port (a fixed one warns when taken)
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -482,7 +497,11 @@ def _run_sweep_locked(spec: SweepSpec, out: Path, *, scheduler: str | None, work
 
         from cosim.runs.context import progress_enabled
 
-        client, cluster = _start_client(scheduler, workers)
+        try:
+            client, cluster = _start_client(scheduler, workers)
+        except SchedulerUnreachableError as exc:
+            write_json(out / "sweep.json", {**definition, "status": "failed", "error": str(exc)})
+            raise
         futures = {}
         try:
             for params, seed, rdir in jobs:

@@ -73,6 +73,12 @@ class LettersConfig:
     r_sense_ohm: float = 0.0
     backend: Literal["ideal", "nodal", "ngspice"] = "ideal"
 
+    def memory_estimate_bytes(self) -> float:
+        """Estimated peak memory of the run, byte (an array_size x array_size crossbar; see cosim.memory)."""
+        from cosim.memory import crossbar_solve_bytes
+
+        return crossbar_solve_bytes(self.array_size, self.array_size)
+
 
 def _card_path(name: str):
     # a file, else a shipped card (cosim.shipped); the error lists the shipped cards

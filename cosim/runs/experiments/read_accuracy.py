@@ -127,6 +127,12 @@ class ReadAccuracyConfig:
     solver_tol: float = 1e-10
     sneak_graph_max_size: int = 16
 
+    def memory_estimate_bytes(self) -> float:
+        """Estimated peak memory of the run, byte (a size x size crossbar solve; see cosim.memory)."""
+        from cosim.memory import crossbar_solve_bytes
+
+        return crossbar_solve_bytes(self.size, self.size)
+
     def __post_init__(self) -> None:
         if self.size < 1:
             raise ValueError(f"size must be >= 1, got {self.size}")

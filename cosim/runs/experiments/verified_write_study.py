@@ -102,6 +102,12 @@ class VerifiedWriteStudyConfig:
     r_target_max_ohm: float = 15000.0
     v_read_v: float = 0.2
 
+    def memory_estimate_bytes(self) -> float:
+        """Estimated peak memory of the run, byte (a size x size crossbar solve; see cosim.memory)."""
+        from cosim.memory import crossbar_solve_bytes
+
+        return crossbar_solve_bytes(self.size, self.size)
+
     def __post_init__(self) -> None:
         if self.size < 1:
             raise ValueError(f"size must be >= 1, got {self.size}")

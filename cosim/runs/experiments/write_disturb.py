@@ -109,6 +109,12 @@ class WriteDisturbConfig:
     backend: Literal["nodal", "ngspice"] = "nodal"
     split_tolerance: float = 0.05
 
+    def memory_estimate_bytes(self) -> float:
+        """Estimated peak memory of the run, byte (a size x size crossbar solve; see cosim.memory)."""
+        from cosim.memory import crossbar_solve_bytes
+
+        return crossbar_solve_bytes(self.size, self.size)
+
     def __post_init__(self) -> None:
         if self.size < 2:
             raise ValueError(f"size must be >= 2, got {self.size}")
