@@ -93,7 +93,6 @@ def test_post_init_errors_become_config_errors():
     "item, key, expected",
     [
         ("size=16", ("size",), 16),
-        ("size=1e3", ("size",), 1000),
         ("r_wire_ohm=2.5", ("r_wire_ohm",), 2.5),
         ("r_wire_ohm=3", ("r_wire_ohm",), 3.0),
         ("verbose=true", ("verbose",), True),
@@ -133,6 +132,9 @@ def test_overrides_do_not_mutate_input():
         ("device.gmax=3", "unknown config key 'device.gmax'; valid keys in 'device': g_max_s, model"),
         ("size=abc", "--set size=abc: expected int"),
         ("size=2.5", "--set size=2.5: expected int"),
+        # one rule with the file (where `size = 4.0` is refused): a float is not an int
+        ("size=4.0", "--set size=4.0: expected int, got float 4.0 (write it as 4)"),
+        ("size=1e3", "--set size=1e3: expected int, got float 1e3 (write it as 1000)"),
         ("verbose=maybe", "--set verbose=maybe: expected bool"),
         ("cell=2R", "--set cell=2R: must be one of '1R', '1S1R', '1T1R'"),
         ("sizes=1,x", "--set sizes[1]=x: expected int"),

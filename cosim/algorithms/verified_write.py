@@ -80,8 +80,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -299,7 +300,7 @@ def _line_packs(lines: np.ndarray, levels: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Plan:
-    array: object
+    array: Any  # a cosim.array.CrossbarArray
     rows: np.ndarray
     cols: np.ndarray
     target: np.ndarray

@@ -19,7 +19,7 @@ Both return plain tuples so the array's hot loop stays light.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -231,7 +231,7 @@ class CrossbarArray:
 
     Examples
     --------
-    See the README section ``array``.
+    See the array page of the docs, ``docs/layers/array.md``.
     """
 
     def __init__(
@@ -395,7 +395,7 @@ class CrossbarArray:
         self.energy_cells_j = 0.0
         self.energy_wires_j = 0.0
 
-    def copy(self) -> "CrossbarArray":
+    def copy(self) -> CrossbarArray:
         """An independent array: same model, spec, backend and settings; copied
         state, stuck mask, energy totals and random-generator state (so the copy
         and the original draw the same numbers from here on)."""

@@ -221,8 +221,11 @@ class _LineFactor:
         self.system = LineSystem(self.gw_seg, self.gb_seg, g_eff, net.g_in, net.g_out, net.fix_w, net.fix_b)
         self.iterations = 0
 
-    def solve(self, v_wl, v_bl, j0=None):
-        """Node voltages (batch, rows, cols) x2; ``v_wl`` (batch, rows), ``v_bl`` (batch, cols), volt."""
+    def solve(self, v_wl, v_bl, j0=None, x0_b=None):
+        """Node voltages (batch, rows, cols) x2; ``v_wl`` (batch, rows), ``v_bl`` (batch, cols), volt.
+
+        ``x0_b`` (batch, rows, cols), optional: bit-line voltages to start CG from.
+        """
         net = self.net
         vw_src = np.nan_to_num(v_wl)
         vb_src = np.nan_to_num(v_bl)
@@ -248,7 +251,7 @@ class _LineFactor:
             rw[:, -1, fb] += self.g[-1, fb] * v
         rw[:, fw, 0] = vw_src[:, fw]
         rb[:, -1, fb] = vb_src[:, fb]
-        vw, vb, it = self.system.solve(rw, rb)
+        vw, vb, it = self.system.solve(rw, rb, x0_b=x0_b)
         self.iterations = it
         return vw, vb
 

@@ -122,7 +122,7 @@ class _NewtonMixin:
             v_cell = vw - vb
             g_lin = np.where(g_open > 0, np.maximum(gd, 1e-30), 0.0)[None]
             j0 = i[None] - g_lin * v_cell
-            vw_n, vb_n = self._solve_linear(net, g_lin[0], v_wl, v_bl, j0)
+            vw_n, vb_n = self._solve_linear(net, g_lin[0], v_wl, v_bl, j0, x0_b=vb)
             dw, db = vw_n - vw, vb_n - vb
             step = max(np.abs(dw).max(), np.abs(db).max())
             lam = 1.0

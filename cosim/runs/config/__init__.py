@@ -54,8 +54,9 @@ Traceback (most recent call last):
 cosim.runs.config.ConfigError: unknown config key 'sise'; valid keys: size, cell, wires
 """
 
-from cosim.runs.config.overrides import _parse_scalar, _toml_value, apply_overrides, parse_override
-from cosim.runs.config.schema import (
+# the private helpers are re-exported too: code written before the split imports them from here
+from cosim.runs.config.overrides import _parse_scalar, _toml_value, apply_overrides, parse_override  # noqa: F401
+from cosim.runs.config.schema import (  # noqa: F401
     RESERVED,
     ConfigError,
     _convert,

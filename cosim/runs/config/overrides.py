@@ -75,13 +75,17 @@ def _parse_scalar(text: str, tp: Any, key: str) -> Any:
         try:
             return int(s)
         except ValueError:
-            try:
-                f = float(s)
-            except ValueError:
-                f = math.nan
-            if math.isfinite(f) and f.is_integer():
-                return int(f)
-            raise ConfigError(f"--set {key}={text}: expected int") from None
+            pass
+        # the rule of the config file (cosim.values): a float is not an int, even 4.0 or 1e3
+        # (the file refuses `size = 4.0`, so --set size=4.0 is refused the same way)
+        try:
+            f = float(s)
+        except ValueError:
+            f = None
+        if f is not None:
+            hint = f" (write it as {int(f)})" if math.isfinite(f) and f.is_integer() else ""
+            raise ConfigError(f"--set {key}={text}: expected int, got float {text.strip()}{hint}")
+        raise ConfigError(f"--set {key}={text}: expected int")
     if tp is float:
         try:
             return float(s)
@@ -127,7 +131,8 @@ def apply_overrides(mapping: Mapping, overrides: Sequence[str], config_cls: type
         dataclass field's type: bool (``true/false/yes/no/1/0``), int, float,
         str, Literal choices, lists (``1,2,3`` or ``[1, 2, 3]``), ``none`` for
         optional fields.  ``seed`` (int), ``backend`` and ``description``
-        (str) are always accepted.
+        (str) are always accepted; ``experiment`` is refused (a config's
+        keys belong to its experiment).
     config_cls : dataclass type, optional
         The schema.  When omitted it is looked up from ``mapping["experiment"]``
         in the registry; without one the value is typed by the existing value.
@@ -152,6 +157,14 @@ def apply_overrides(mapping: Mapping, overrides: Sequence[str], config_cls: type
         parts, text = parse_override(item)
         key = ".".join(parts)
         field_names = {f.name for f in dataclasses.fields(config_cls)} if config_cls else set()
+        if parts == ["experiment"]:
+            # the file's other keys belong to its experiment: switching it here would
+            # silently run another experiment's defaults, or fail on the first key
+            current = mapping.get("experiment")
+            raise ConfigError(
+                f"--set {item}: the experiment cannot be overridden (this config runs {current!r}); "
+                "run a config file of that experiment instead (shipped ones: algorithms/*.toml)"
+            )
         if len(parts) == 1 and parts[0] in RESERVED and parts[0] not in field_names:
             tp = int if parts[0] == "seed" else str
             out[parts[0]] = _parse_scalar(text, tp, key)

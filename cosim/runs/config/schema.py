@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Union
 
+from cosim.shipped import config_path
+
 __all__ = ["ConfigError", "RESERVED", "load_config", "split_reserved", "from_dict", "to_dict"]
 
 RESERVED = ("experiment", "seed", "description", "backend")
@@ -33,7 +35,8 @@ def load_config(path: str | Path) -> dict:
     Parameters
     ----------
     path : str or Path
-        The ``.toml`` file.
+        The ``.toml`` file, or the name of a shipped config (``"manhattan_4x4"``;
+        see :mod:`cosim.shipped`).
 
     Returns
     -------
@@ -43,13 +46,12 @@ def load_config(path: str | Path) -> dict:
     Raises
     ------
     FileNotFoundError
-        When ``path`` does not exist (the path is named).
+        When ``path`` is neither a file nor a shipped config (the path is
+        named, the shipped configs listed).
     ConfigError
         When the file is not valid TOML (file name and tomllib's line/column).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"config file {str(path)!r} not found")
+    path = config_path(path)
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
@@ -145,7 +147,7 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
             except ConfigError as exc:
                 errors.append(exc)
         raise ConfigError(f"config key {key!r} must be {_type_name(tp)}, got {_describe(value)}")
-    if origin in (list, Sequence, typing.List) or tp is list:
+    if origin in (list, Sequence) or tp is list:
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"config key {key!r} must be a list, got {_describe(value)}")
         item_tp = args[0] if args else Any

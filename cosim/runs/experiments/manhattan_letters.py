@@ -23,8 +23,7 @@ class LettersConfig:
     Attributes
     ----------
     device_card : str
-        Model card (TOML): a path, or a file name looked up in ``./models/`` and
-        then in the repository's ``models/``. Its model must be able to start
+        Model card (TOML): a path, or the name of a shipped card (``cosim list``). Its model must be able to start
         from a resistance (``state_from_resistance``: Messaris, VTEAM, linear
         ion drift; not the measured curve), else the card is refused by name.
     r0_min_ohm, r0_max_ohm : float
@@ -51,6 +50,7 @@ class LettersConfig:
     r_wire_ohm, r_driver_ohm, r_sense_ohm : float
         Wire segment, driver and sense resistances, ohm.
     backend : {"ideal", "nodal", "ngspice"}
+        Where reads and pulses are solved (``cosim run --backend``).
     """
 
     device_card: str = "messaris2017_neuropack.toml"
@@ -75,15 +75,13 @@ class LettersConfig:
 
 
 def _card_path(name: str):
-    from pathlib import Path
+    # a file, else a shipped card (cosim.shipped); the error lists the shipped cards
+    from cosim.shipped import card_path
 
-    p = Path(name)
-    if p.is_absolute() or p.is_file():
-        return p
-    here = Path.cwd() / "models" / name
-    if here.is_file():
-        return here
-    return Path(__file__).resolve().parents[3] / "models" / name
+    try:
+        return card_path(name)
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"device_card: {exc}") from None
 
 
 def letters_array(config: LettersConfig, rng: np.random.Generator, backend: str):
@@ -112,7 +110,7 @@ def letters_array(config: LettersConfig, rng: np.random.Generator, backend: str)
     model = load_model_card(path)
     r0 = rng.uniform(config.r0_min_ohm, config.r0_max_ohm, size=(n, n))
     try:
-        state0 = model.state_from_resistance(r0)
+        state0 = model.state_from_resistance(r0)  # type: ignore[attr-defined]  # AttributeError: below
     except (AttributeError, DeviceError) as exc:
         raise ManhattanConfigError(
             f"device_card {config.device_card!r}: cannot start its devices at r0_min_ohm..r0_max_ohm = "

@@ -33,6 +33,7 @@ class StudyConfig:
     n_seeds : int
         Seeds per grid point (initial states drawn per seed).
     backend : {"nodal", "ngspice", "ideal"}
+        Where the letters trainings are solved (``cosim run --backend``).
     letters : LettersConfig
         Everything else (device, pulses, beta, ...); its ``array_size``,
         ``r_wire_ohm``, ``scheme`` and ``backend`` are overridden by the grid.
@@ -82,7 +83,9 @@ def run_study(config: StudyConfig, ctx) -> dict:
         })
         ctx.checkpoint({"done": len(rows), "of": len(grid)})
     keys = list(rows[0])
-    with (ctx.out_dir / "study.csv").open("w") as fh:
+    from cosim.atomic import atomic_path
+
+    with atomic_path(ctx.out_dir / "study.csv") as tmp, tmp.open("w") as fh:
         fh.write(",".join(keys) + "\n")
         for row in rows:
             fh.write(",".join("" if row[k] is None else str(row[k]) for k in keys) + "\n")
