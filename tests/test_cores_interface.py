@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cosim.algorithms.cores import (
-    BackpropWTARule, Core, CoreError, ExactSynapses, LIFNeuron, MappedSynapses, PulsedSynapses, Seen,
+    BackpropWTARule, Core, CoreError, ExactSynapses, LIFNeuron, PulsedSynapses, Seen,
     STDPRule, SynapseConfig, build_synapses,
 )
 from cosim.algorithms.snn import LIF, MemristiveSynapses, SoftwareSynapses, SpikingNetwork, direct_layout

@@ -11,6 +11,7 @@ import pytest
 
 from cosim.cli import main
 from cosim.devices import MODELS, DeviceError, get_model, load_model_card
+from reference_formulas import messaris_r_ohm
 
 REPO = Path(__file__).resolve().parents[1]
 CARDS = sorted((REPO / "models").glob("*.toml"))
@@ -18,7 +19,8 @@ CARDS = sorted((REPO / "models").glob("*.toml"))
 
 def test_there_are_cards_for_every_model():
     kinds = {tomllib.loads(p.read_text())["model"] for p in CARDS}
-    assert kinds == set(MODELS) == {"messaris2017", "measured_curve", "vteam", "linear_ion_drift"}
+    assert kinds == set(MODELS) == {"messaris2017", "measured_curve", "vteam", "linear_ion_drift",
+                                                "yakopcic", "stanford_pku"}
 
 
 @pytest.mark.parametrize("card", CARDS, ids=[p.name for p in CARDS])
@@ -38,6 +40,8 @@ PROGRAMMING_PULSE = {
     "messaris2017": (1.2, 10e-6, 11000.0),
     "vteam": (0.5, 1e-10, 0.5),
     "linear_ion_drift": (1.0, 1e-3, 0.5),
+    "yakopcic": (0.5, 1e-4, 0.5),
+    "stanford_pku": (1.4, 5e-9, 1.0e-9),
 }
 
 
@@ -63,7 +67,7 @@ def test_every_card_moves_the_way_its_polarity_says(card):
 
 
 def test_registry_errors_name_the_offender(tmp_path):
-    with pytest.raises(DeviceError, match="unknown device model 'hp'; known models: linear_ion_drift, measured_curve, messaris2017, vteam"):
+    with pytest.raises(DeviceError, match="unknown device model 'hp'; known models: linear_ion_drift, measured_curve, messaris2017, stanford_pku, vteam, yakopcic"):
         get_model("hp")
     with pytest.raises(DeviceError, match="messaris2017: unknown parameter\\(s\\) Ap"):
         get_model("messaris2017", Ap=1.0)
@@ -102,10 +106,8 @@ def test_cli_json_matches_the_model(capsys):
     assert list(json.loads(out)) == ["resistance_ohm"]  # the format: one key, N values
     res = json.loads(out)["resistance_ohm"]
     assert len(res) == 10
-    # against the exact solution written out by hand: 1/(R - r_n) grows by k per second
-    k = 0.813018367268805 * (np.exp(1.2 / 1.5148295) - 1)
-    r_n = 43430.020 - 34332.853 * 1.2
-    expected = [r_n + 1 / (1 / (11000 - r_n) + k * n * 1e-6) for n in range(1, 11)]
+    # against the exact solution (tests/reference_formulas.py): 1/(R - r_n) grows by k per second
+    expected = messaris_r_ohm(11000.0, -1.2, 1e-6 * np.arange(1, 11))
     np.testing.assert_allclose(res, expected, rtol=1e-12)
     assert res[-1] == pytest.approx(10299, abs=10)  # the "about 10299"
 

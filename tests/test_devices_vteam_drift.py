@@ -185,7 +185,7 @@ def test_vteam_vectorised_mixed_cells():
     t = rng.uniform(0, 2e-10, (20, 20))
     out = m.advance(x0, v, t)
     for i, j in [(0, 0), (3, 7), (10, 10), (19, 2), (5, 18), (12, 4)]:
-        ref = np.clip(ivp(lambda x: vteam_rate(v[i, j], x, {}, True), x0[i, j], t[i, j]), 0, 1)
+        ref = np.clip(ivp(lambda x, i=i, j=j: vteam_rate(v[i, j], x, {}, True), x0[i, j], t[i, j]), 0, 1)
         assert abs(out[i, j] - ref) < 1e-6
 
 
@@ -209,8 +209,8 @@ def test_bad_parameters_named():
         VTEAM(x0=1.5)
     with pytest.raises(DeviceError, match="r_on_ohm 2000.0 must be below r_off_ohm"):
         LinearIonDrift(r_on_ohm=2000.0, r_off_ohm=1000.0)
-    with pytest.raises(DeviceError, match="window must be one of 'none', 'joglekar', 'biolek'"):
-        LinearIonDrift(window="prodromakis")
+    with pytest.raises(DeviceError, match="window must be one of 'none', 'joglekar', 'biolek', 'prodromakis', got 'tanh'"):
+        LinearIonDrift(window="tanh")
     with pytest.raises(DeviceError, match=r"x_doped_fraction 1.2 at cell \(1,\) is outside its bounds \[0.0, 1.0\]"):
         LinearIonDrift().advance(np.array([0.5, 1.2]), 1.0, 1e-3)
     with pytest.raises(DeviceError, match="voltage inf"):

@@ -1,4 +1,4 @@
-"""Linear ion drift memristor (the HP model) with Joglekar and Biolek windows.
+"""Linear ion drift memristor (the HP model) with Joglekar, Biolek and Prodromakis windows.
 
 References
 ----------
@@ -8,6 +8,8 @@ Y. N. Joglekar, S. J. Wolf, "The elusive memristor: properties of basic
 electrical circuits", Eur. J. Phys. 30, 661-675 (2009).
 Z. Biolek, D. Biolek, V. Biolkova, "SPICE model of memristor with nonlinear
 dopant drift", Radioengineering 18(2), 210-214 (2009).
+T. Prodromakis et al., "A versatile memristor model with nonlinear dopant
+kinetics", IEEE Trans. Electron Devices 58(9), 3099-3105 (2011).
 """
 
 from __future__ import annotations
@@ -18,45 +20,16 @@ import numpy as np
 
 from cosim.devices._common import ParamsMixin, as_param, check_option, check_voltage, prepare_advance
 from cosim.devices.base import (
-    DeviceError,
     DeviceModel,
     UnitIntervalState,
     integrator_tolerances,
     on_off_resistances,
 )
 from cosim.devices.integrate import integrate_adaptive
+from cosim.devices.windows import WINDOWS, window
 
-WINDOWS = ("none", "joglekar", "biolek")
-
-
-def window(kind: str, x: Any, i_a: Any, p: Any) -> np.ndarray:
-    """Window function ``F(x)`` of the linear-drift models.
-
-    ``"none"``: 1.  ``"joglekar"``: ``1 - (2x - 1)^(2p)`` (0 at x = 0 and x = 1
-    whatever the current; a cell driven exactly onto a bound stays there,
-    the model's known "terminal state" problem).  ``"biolek"``:
-    ``1 - (x - stp(-i))^(2p)`` with ``stp(z) = 1 for z >= 0, else 0``: for
-    ``i > 0`` (x rising) ``F = 1 - x^(2p)``, 0 at x = 1; for ``i <= 0``
-    (x falling) ``F = 1 - (x - 1)^(2p)``, 0 at x = 0: zero at the bound the
-    state is moving toward, non-zero at the one it leaves.
-
-    Parameters
-    ----------
-    kind : {"none", "joglekar", "biolek"}
-    x : array, doped fraction in [0, 1]
-    i_a : array, ampere (only its sign matters, Biolek)
-    p : array, positive window exponent (the papers use integers; ``|.|^(2p)``
-        is used so that non-integer p stays real)
-    """
-    x = np.asarray(x, dtype=float)
-    if kind == "none":
-        return np.ones_like(x)
-    if kind == "joglekar":
-        return 1.0 - np.abs(2.0 * x - 1.0) ** (2.0 * p)
-    if kind == "biolek":
-        stp = (np.asarray(i_a) <= 0).astype(float)  # stp(-i)
-        return 1.0 - np.abs(x - stp) ** (2.0 * p)
-    raise DeviceError(f"linear_ion_drift: window must be one of {WINDOWS}, got {kind!r}")
+# the window functions live in cosim.devices.windows; ``window`` is re-exported here
+__all__ = ["LinearIonDrift", "WINDOWS", "window"]
 
 
 class LinearIonDrift(UnitIntervalState, ParamsMixin, DeviceModel):
@@ -75,17 +48,19 @@ class LinearIonDrift(UnitIntervalState, ParamsMixin, DeviceModel):
     ``window="none"``: at constant v, ``d(R^2)/dt = -2 (R_off - R_on) k v``
     with ``k = mu_v R_on / D^2``, so ``R(t) = sqrt(R0^2 - 2 (R_off - R_on) k v t)``
     exactly; the state stops at x = 0 or 1 (R_off or R_on), the hard walls
-    of the undoped / fully doped film.  Windows ``"joglekar"`` and
-    ``"biolek"``: :func:`cosim.devices.integrate.integrate_adaptive` (error
-    bound in its docstring).
+    of the undoped / fully doped film.  Windows ``"joglekar"``,
+    ``"biolek"`` and ``"prodromakis"`` (:func:`cosim.devices.windows.window`):
+    :func:`cosim.devices.integrate.integrate_adaptive` (error bound in its
+    docstring).
 
     Parameters
     ----------
     r_on_ohm, r_off_ohm : float or array, ohm, 0 < r_on < r_off
     d_m : float or array, film thickness D in metre
     mu_v_m2_per_v_s : float or array, dopant mobility in m^2/(V s)
-    window : {"none", "joglekar", "biolek"}
+    window : {"none", "joglekar", "biolek", "prodromakis"}
     p : float or array, window exponent (> 0)
+    window_j : float or array, Prodromakis window scale ``j`` (> 0; default 1)
     x0 : float, initial state for :meth:`initial_state`
     rtol, atol : float, integrator tolerances (windowed cases)
 
@@ -117,6 +92,7 @@ class LinearIonDrift(UnitIntervalState, ParamsMixin, DeviceModel):
         mu_v_m2_per_v_s: Any = 1e-14,
         window: str = "none",
         p: Any = 10.0,
+        window_j: Any = 1.0,
         x0: float = 0.5,
         rtol: float = 1e-7,
         atol: float = 1e-10,
@@ -127,11 +103,13 @@ class LinearIonDrift(UnitIntervalState, ParamsMixin, DeviceModel):
         self.mu_v_m2_per_v_s = as_param(n, "mu_v_m2_per_v_s", mu_v_m2_per_v_s, sign="positive")
         self.window = check_option(n, "window", window, WINDOWS)
         self.p = as_param(n, "p", p, sign="positive")
+        self.window_j = as_param(n, "window_j", window_j, sign="positive")
         self._set_x0(x0)
         self.rtol, self.atol = integrator_tolerances(n, rtol, atol)
         self._params = dict(
             r_on_ohm=self.r_on_ohm, r_off_ohm=self.r_off_ohm, d_m=self.d_m,
-            mu_v_m2_per_v_s=self.mu_v_m2_per_v_s, window=self.window, p=self.p, x0=self.x0,
+            mu_v_m2_per_v_s=self.mu_v_m2_per_v_s, window=self.window, p=self.p, window_j=self.window_j,
+            x0=self.x0,
             rtol=self.rtol, atol=self.atol,
         )
 
@@ -162,7 +140,7 @@ class LinearIonDrift(UnitIntervalState, ParamsMixin, DeviceModel):
         x = self.check_state(state)
         v = check_voltage(self, v_v, x.shape)
         i = v / (self.r_on_ohm * x + self.r_off_ohm * (1.0 - x))
-        return self.k_per_a_s * i * window(self.window, x, i, self.p)
+        return self.k_per_a_s * i * window(self.window, x, i, self.p, self.window_j)
 
     def advance(
         self,
@@ -186,12 +164,13 @@ class LinearIonDrift(UnitIntervalState, ParamsMixin, DeviceModel):
             r = np.sqrt(np.clip(r_sq, self.r_on_ohm**2, self.r_off_ohm**2))
             return np.clip((self.r_off_ohm - r) / d_r, 0.0, 1.0)
         flat = {name: np.broadcast_to(val, shape).ravel() for name, val in
-                dict(r_on=self.r_on_ohm, r_off=self.r_off_ohm, k=self.k_per_a_s, p=self.p).items()}
+                dict(r_on=self.r_on_ohm, r_off=self.r_off_ohm, k=self.k_per_a_s, p=self.p,
+                     j=self.window_j).items()}
         v_flat = v.ravel()
 
         def rhs(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
             i = v_flat[idx] / (flat["r_on"][idx] * y + flat["r_off"][idx] * (1.0 - y))
-            return flat["k"][idx] * i * window(self.window, y, i, flat["p"][idx])
+            return flat["k"][idx] * i * window(self.window, y, i, flat["p"][idx], flat["j"][idx])
 
         moving = (v_flat != 0).astype(float)
         out = integrate_adaptive(rhs, x.ravel(), t.ravel() * moving, rtol=self.rtol, atol=self.atol,

@@ -30,7 +30,7 @@ object -- one array or one region of an array -- per layer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -72,7 +72,7 @@ class NeuronModel(Protocol):
 class PlasticityRule(Protocol):
     """``dw = rule(seen, target, w)``: the weight change after one sample (None = none)."""
 
-    def __call__(self, seen: "Seen", target: int | None, w: np.ndarray) -> np.ndarray | None: ...
+    def __call__(self, seen: Seen, target: int | None, w: np.ndarray) -> np.ndarray | None: ...
 
 
 def one_hot(label: int, n: int) -> np.ndarray:
@@ -307,6 +307,7 @@ class SynapseConfig:
     max_steps : int
         Verified writes: most pulses per cell and update.
     predictor : {"nominal", "circuit"}
+        Verified writes: device model at the nominal or at the circuit-delivered voltage.
     scheme : {"ideal", "v2", "v3", "floating"}
         Write scheme of every pulse.
     v_read_v : float
@@ -320,6 +321,7 @@ class SynapseConfig:
     r_wire_ohm : float
         Word- and bit-line segment resistance (circuit backends), ohm.
     cell : {"1R", "1S1R", "1T1R"}
+        Cell kind of the circuit backends ("1S1R": device + sinh selector).
     """
 
     weights: Literal["memristive", "software"] = "memristive"

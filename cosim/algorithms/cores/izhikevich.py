@@ -99,7 +99,7 @@ class Izhikevich:
         self.current_gain = float(current_gain)
 
     @classmethod
-    def preset(cls, name: str, **kwargs) -> "Izhikevich":
+    def preset(cls, name: str, **kwargs) -> Izhikevich:
         """The neuron of the paper's Fig. 2 called ``name`` (see :data:`PRESETS`).
 
         Raises ``CoreError`` naming the unknown preset and the known ones.

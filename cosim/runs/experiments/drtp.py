@@ -48,9 +48,11 @@ class DRTPConfig:
     Attributes
     ----------
     dataset : {"digits", "mnist5k"}
+        8 x 8 digits (64 inputs) or MNIST 5k (22 x 22 crop, 484 inputs), binarised.
     n_train, n_test : int
         Class-balanced split sizes.
     data_seed : int
+        Seed of the split (kept apart from the run seed).
     n_hidden : int
         Hidden neurons.
     n_steps : int
@@ -71,11 +73,15 @@ class DRTPConfig:
     batch_size : int
         Samples per write.
     epochs : int
+        Passes over the training images.
     variants : list of str
         ``"drtp_memristive"``, ``"drtp_software"``, ``"bp_software"``, ``"bp_memristive"``.
     backend : {"ideal", "nodal", "ngspice"}
+        Array backend of the memristive variants (``cosim run --backend``).
     figures : bool
+        Draw the figures.
     synapses : SynapseConfig
+        How the memristive variants hold both layers (``[synapses]``).
     """
 
     dataset: Literal["digits", "mnist5k"] = "digits"

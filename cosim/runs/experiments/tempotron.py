@@ -63,11 +63,15 @@ class TempotronLatencyConfig:
     epochs : int
         Most passes per load (training stops at a pass without error).
     kinds : list of {"software", "memristive"}
+        Weight kinds to train, each from the same initial weights.
     report_load : float
         Load whose fraction learned is ``test_accuracy``.
     backend : {"ideal", "nodal", "ngspice"}
+        Array backend of the memristive weights (``cosim run --backend``).
     figures : bool
+        Draw the figures.
     synapses : SynapseConfig
+        How the memristive weights are held and written (``[synapses]``).
     """
 
     n_afferents: int = 50
@@ -178,6 +182,7 @@ class TempotronDigitsConfig:
     n_train, n_test : int
         Class-balanced split of the 8 x 8 digits (as ``load_digits``).
     data_seed : int
+        Seed of the split (kept apart from the run seed).
     window_ms : float
         Latency window: the brightest pixel spikes at 0, the faintest near ``window_ms``.
     tail_ms : float
@@ -185,10 +190,15 @@ class TempotronDigitsConfig:
     dt_ms, tau_ms, tau_s_ms, threshold, learning_rate, w_init_std : float
         As ``tempotron_latency``.
     epochs : int
+        Passes over the training data.
     kinds : list of {"software", "memristive"}
+        Weight kinds to train, each from the same initial weights.
     backend : {"ideal", "nodal", "ngspice"}
+        Array backend of the memristive weights (``cosim run --backend``).
     figures : bool
+        Draw the figures.
     synapses : SynapseConfig
+        How the memristive weights are held and written (``[synapses]``).
     """
 
     n_train: int = 1300
@@ -267,7 +277,7 @@ def run_digits(config: TempotronDigitsConfig, ctx) -> dict:
         ok = np.isfinite(t_in)
         spikes_in[(t_in[ok] / cfg.dt_ms).astype(int), np.flatnonzero(ok)] = True
         seen = _core(cfg, "software", weights[last], "ideal", None).present(k_te[sel[0]])
-        ctx.save_figure(plots.raster(spikes_in, seen.spikes, cfg.dt_ms, f"a test '0': inputs and the ten tempotrons"),
+        ctx.save_figure(plots.raster(spikes_in, seen.spikes, cfg.dt_ms, "a test '0': inputs and the ten tempotrons"),
                         "raster.png")
     ctx.log(f"tempotron_digits: test accuracy {acc} ({backend})")
     return metrics

@@ -61,14 +61,21 @@ class UserCoreConfig:
     params : dict of str -> float
         Passed to ``make_core`` (the ``[params]`` table).
     dataset : {"digits", "mnist5k"}
+        8 x 8 digits or MNIST 5k, binarised.
     n_train, n_test : int
+        Class-balanced split sizes.
     data_seed : int
+        Seed of the split (kept apart from the run seed).
     n_steps : int
         Steps per image.
     epochs : int
+        Passes over the training data.
     backend : {"ideal", "nodal", "ngspice"}
+        Array backend of the memristive weights (``cosim run --backend``).
     figures : bool
+        Draw the figures.
     synapses : SynapseConfig
+        How the memristive weights are held and written (``[synapses]``).
     """
 
     core_file: str = ""
