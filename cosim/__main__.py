@@ -4,4 +4,5 @@ import sys
 
 from cosim.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing the module (API docs, doctest collection) runs nothing
+    sys.exit(main())

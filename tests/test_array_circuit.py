@@ -17,8 +17,7 @@ from cosim.devices.selector import SinhSelector
 from cosim.netlist.bias import write_bias
 from cosim.netlist.crossbar import CrossbarSpec
 from cosim.solvers.ngspice import ngspice_available
-
-from test_array_ideal import messaris_exact
+from reference_formulas import messaris_r_ohm, series_current_a
 
 
 @pytest.fixture
@@ -59,7 +58,7 @@ def test_half_select_disturb_v2_vs_ideal_selector(model):
     half[1, :] = half[:, 1] = True
     half[1, 1] = False
     np.testing.assert_allclose(rep.v_device_v[half], 0.6, rtol=1e-12)
-    np.testing.assert_allclose(v2.state[half], messaris_exact(11e3, 0.6, 10e-6), rtol=1e-9)
+    np.testing.assert_allclose(v2.state[half], messaris_r_ohm(11e3, 0.6, 10e-6), rtol=1e-9)
     assert np.all(v2.state[half] > 11e3 + 100)  # the disturb is real: > 100 ohm
     np.testing.assert_array_equal(v2.state[~half & ~np.eye(3, dtype=bool)], 11e3)  # unselected: 0 V
     sel = CrossbarArray(model, r0, spec=spec, backend="nodal")
@@ -172,7 +171,7 @@ def test_1t1r_device_gets_its_divider_share(model):
     # rows with the gate off pass (almost) nothing to their devices
     np.testing.assert_allclose(rep.v_device_v[1], np.array([-0.6, -1.2, -0.6]) * 11e3 / 13e3, rtol=1e-10)
     assert np.all(np.abs(rep.v_device_v[[0, 2]]) < 1e-6)
-    np.testing.assert_allclose(arr.state[1, 1], messaris_exact(11e3, -1.2 * 11e3 / 13e3, 1e-6), rtol=1e-10)
+    np.testing.assert_allclose(arr.state[1, 1], messaris_r_ohm(11e3, -1.2 * 11e3 / 13e3, 1e-6), rtol=1e-10)
 
 
 def test_energy_in_cells_and_wires_of_a_1x1_series_circuit(model):
@@ -182,12 +181,12 @@ def test_energy_in_cells_and_wires_of_a_1x1_series_circuit(model):
     spec = CrossbarSpec(1, 1, r_wordline_ohm=10.0, r_bitline_ohm=20.0, r_driver_ohm=5.0, r_sense_ohm=7.0)
     arr = CrossbarArray(model, [[11e3]], spec=spec, backend="nodal", read_width_s=3e-6, split_tolerance=np.inf)
     rep = arr.read_report([[0.2], [-0.1]])  # a batch of two reads lasts two read widths
-    i = np.array([0.2, -0.1]) / (11e3 + r_wires)
+    i = series_current_a([0.2, -0.1], 11e3, r_wires)
     assert rep.energy_cells_j == pytest.approx(np.sum(i**2) * 11e3 * 3e-6, rel=1e-12)
     assert rep.energy_wires_j == pytest.approx(np.sum(i**2) * r_wires * 3e-6, rel=1e-10)
     # an unsplit pulse: the power at the start state times the width
     pulse = arr.write(0, 0, -1.2, 2e-6, scheme="ideal")
-    i = 1.2 / (11e3 + r_wires)
+    i = series_current_a(1.2, 11e3, r_wires)
     assert pulse.energy_cells_j == pytest.approx(i**2 * 11e3 * 2e-6, rel=1e-12)
     assert pulse.energy_wires_j == pytest.approx(i**2 * r_wires * 2e-6, rel=1e-10)
     assert arr.energy_j == pytest.approx(rep.energy_j + pulse.energy_j, rel=1e-15)
@@ -256,5 +255,5 @@ def test_parallel_row_and_column_writes_are_one_circuit_solve(model):
         assert rep.n_substeps == 1 and arr._backend.solver.stats["solves"] == 1
         assert rep.selected.sum() == n and np.all(arr.state[rep.selected] < 11e3)
         # every selected cell moved by what its own (IR-dropped) voltage gives, in the same solve
-        np.testing.assert_allclose(arr.state[rep.selected], [messaris_exact(11e3, v, 5e-6)
+        np.testing.assert_allclose(arr.state[rep.selected], [messaris_r_ohm(11e3, v, 5e-6)
                                                              for v in rep.v_device_v[rep.selected]], rtol=1e-9)

@@ -2,7 +2,7 @@
 
 References are written out independently here: Ohm's law and Kirchhoff's
 current law for the ideal read (I_j = sum_i v_i / R_ij), the Messaris closed
-form 1/u(t) = 1/u0 + k t re-derived in this file, and P = sum V^2 G.
+form 1/u(t) = 1/u0 + k t (tests/reference_formulas.py), and P = sum V^2 G.
 """
 
 from __future__ import annotations
@@ -15,22 +15,9 @@ from cosim.devices import Messaris2017, NEUROPACK_2022
 from cosim.devices.base import DeviceError
 from cosim.netlist.bias import BiasError, write_bias
 from cosim.netlist.crossbar import CrossbarSpec
+from reference_formulas import messaris_r_ohm
 
 CARD = NEUROPACK_2022
-
-
-def messaris_exact(r0, v, t, card=CARD):
-    """Messaris 2017 at constant v, written out from the issue's equations."""
-    r0 = np.asarray(r0, float)
-    if v > 0:
-        rp = card["a0p_ohm"] + card["a1p_ohm_per_v"] * v
-        k = card["a_p"] * (np.exp(abs(v) / card["t_p_v"]) - 1)
-        u0 = rp - r0
-        return np.where(u0 > 0, rp - u0 / (1 + k * u0 * t), r0)
-    rn = card["a0n_ohm"] + card["a1n_ohm_per_v"] * v
-    k = -card["a_n"] * (np.exp(abs(v) / card["t_n_v"]) - 1)
-    u0 = r0 - rn
-    return np.where(u0 > 0, rn + u0 / (1 + k * u0 * t), r0)
 
 
 @pytest.fixture
@@ -74,7 +61,7 @@ def test_pulse_ideal_selector_semantics(model, r_grid):
         arr = CrossbarArray(model, r_grid)
         rep = arr.write(1, 2, -1.1, 5e-6, scheme=scheme)
         expected = r_grid.copy()
-        expected[1, 2] = messaris_exact(r_grid[1, 2], -1.1, 5e-6)
+        expected[1, 2] = messaris_r_ohm(r_grid[1, 2], -1.1, 5e-6)
         np.testing.assert_allclose(arr.state, expected, rtol=1e-12)
         assert rep.v_applied_v[1, 2] == -1.1 and np.count_nonzero(rep.v_applied_v) == 1
         np.testing.assert_array_equal(rep.v_device_v, rep.v_applied_v)
@@ -84,7 +71,7 @@ def test_parallel_row_write_is_one_solve(model, r_grid):
     arr = CrossbarArray(model, r_grid, split_tolerance=np.inf)
     rep = arr.write(0, [0, 1, 2], 1.2, 1e-6)
     assert rep.n_substeps == 1
-    np.testing.assert_allclose(arr.state[0], messaris_exact(r_grid[0], 1.2, 1e-6), rtol=1e-12)
+    np.testing.assert_allclose(arr.state[0], messaris_r_ohm(r_grid[0], 1.2, 1e-6), rtol=1e-12)
     np.testing.assert_array_equal(arr.state[1], r_grid[1])
 
 
@@ -106,7 +93,7 @@ def test_splitting_exact_model_is_consistent(model, r_grid):
     assert rb.max_rel_change <= 1e-3 and rb.tolerance_met
     np.testing.assert_allclose(b.state, a.state, rtol=1e-10)
     t = np.linspace(0, 1e-4, 20001)
-    r_t = messaris_exact(np.full(t.shape, r_grid[0, 0]), -1.2, t)
+    r_t = messaris_r_ohm(np.full(t.shape, r_grid[0, 0]), -1.2, t)
     e_ref = np.trapezoid(1.44 / r_t, t)
     assert rb.energy_j == pytest.approx(e_ref, rel=2e-3)
     assert abs(ra.energy_j - e_ref) / e_ref > 0.1  # one step at the start conductance is far off
@@ -139,7 +126,7 @@ def test_device_to_device_spread_via_array_parameters(r_grid):
     arr.write([0, 1], [0, 1, 2], 1.0, 1e-5, scheme="ideal")
     for i in range(2):
         for j in range(3):
-            ref = messaris_exact(r_grid[i, j], 1.0, 1e-5, {**CARD, "a_p": a_p[i, j]})
+            ref = messaris_r_ohm(r_grid[i, j], 1.0, 1e-5, {**CARD, "a_p": a_p[i, j]})
             assert arr.state[i, j] == pytest.approx(float(ref), rel=1e-12)
 
 
@@ -147,7 +134,7 @@ def test_read_disturb_advances_state(model, r_grid):
     arr = CrossbarArray(model, r_grid, read_disturb=True, read_width_s=1e-3)
     arr.read(np.array([-1.1, 0.0]))
     expected = r_grid.copy()
-    expected[0] = messaris_exact(r_grid[0], -1.1, 1e-3)
+    expected[0] = messaris_r_ohm(r_grid[0], -1.1, 1e-3)
     np.testing.assert_allclose(arr.state, expected, rtol=1e-12)
     assert np.all(arr.state[0] < r_grid[0])
 

@@ -32,6 +32,7 @@ def _badcrossbar():
     return compute
 
 
+@pytest.mark.badcrossbar
 @pytest.mark.parametrize("shape", [(1, 1), (3, 5), (8, 8), (17, 6), (20, 31)])
 def test_matches_badcrossbar(shape):
     compute = _badcrossbar()

@@ -19,6 +19,7 @@ from cosim.netlist.bias import Bias, read_bias, write_bias
 from cosim.netlist.crossbar import CrossbarSpec, CrossbarSpecError
 from cosim.solvers.crossbar import CrossbarSolver, series_split
 from cosim.solvers.result import SolverError
+from reference_formulas import series_current_a
 
 
 # -- closed forms ----------------------------------------------------------------
@@ -27,7 +28,7 @@ def test_1x1_series_formula(method):
     r_cell, r_wl, r_bl, r_drv, r_sns = 1e3, 10.0, 20.0, 5.0, 7.0
     spec = CrossbarSpec(1, 1, r_wordline_ohm=r_wl, r_bitline_ohm=r_bl, r_driver_ohm=r_drv, r_sense_ohm=r_sns)
     sol = CrossbarSolver(spec, method=method).read([[1 / r_cell]], [0.7])
-    i = 0.7 / (r_cell + r_wl + r_bl + r_drv + r_sns)
+    i = series_current_a(0.7, r_cell, r_wl, r_bl, r_drv, r_sns)
     np.testing.assert_allclose(sol.output_currents, [i], rtol=1e-14)
     np.testing.assert_allclose(sol.cell_voltages_v, [[i * r_cell]], rtol=1e-14)
     np.testing.assert_allclose(sol.wordline_voltages_v, [[0.7 - i * (r_drv + r_wl)]], rtol=1e-14)
@@ -46,7 +47,7 @@ def test_1x1_one_call_with_batch():
 def test_1t1r_series_access_resistance_and_device_voltage():
     spec = CrossbarSpec(1, 1, r_wordline_ohm=3.0, r_bitline_ohm=4.0, cell="1T1R", r_transistor_on_ohm=500.0)
     sol = CrossbarSolver(spec).read([[1e-3]], [1.0])
-    i = 1.0 / (1e3 + 500 + 3 + 4)
+    i = series_current_a(1.0, 1e3, 500, 3, 4)  # cell, transistor on, word- and bit-line segments
     np.testing.assert_allclose(sol.output_currents, [i], rtol=1e-14)
     np.testing.assert_allclose(sol.device_voltages_v, [[i * 1e3]], rtol=1e-13)
     np.testing.assert_allclose(sol.cell_voltages_v, [[i * 1500]], rtol=1e-13)
@@ -297,7 +298,7 @@ def test_1s1r_with_wires_satisfies_kcl():
     g = 1 / rng.uniform(1e3, 1e5, (rows, cols))
     v = rng.uniform(0.3, 1.0, rows)
     sol = CrossbarSolver(spec).read(g, v)
-    vw, vb, i = sol.wordline_voltages_v, sol.bitline_voltages_v, sol.cell_currents_a
+    vw, i = sol.wordline_voltages_v, sol.cell_currents_a
     # cell current = the independently evaluated series pair at the reported split
     v_sel = sol.cell_voltages_v - sol.device_voltages_v
     np.testing.assert_allclose(i, g * sol.device_voltages_v, rtol=1e-12)

@@ -11,6 +11,7 @@ import pytest
 
 from cosim.cli import main
 from cosim.devices import MODELS, DeviceError, get_model, load_model_card
+from reference_formulas import messaris_r_ohm
 
 REPO = Path(__file__).resolve().parents[1]
 CARDS = sorted((REPO / "models").glob("*.toml"))
@@ -106,10 +107,8 @@ def test_cli_json_matches_the_model(capsys):
     assert list(json.loads(out)) == ["resistance_ohm"]  # the format: one key, N values
     res = json.loads(out)["resistance_ohm"]
     assert len(res) == 10
-    # against the exact solution written out by hand: 1/(R - r_n) grows by k per second
-    k = 0.813018367268805 * (np.exp(1.2 / 1.5148295) - 1)
-    r_n = 43430.020 - 34332.853 * 1.2
-    expected = [r_n + 1 / (1 / (11000 - r_n) + k * n * 1e-6) for n in range(1, 11)]
+    # against the exact solution (tests/reference_formulas.py): 1/(R - r_n) grows by k per second
+    expected = messaris_r_ohm(11000.0, -1.2, 1e-6 * np.arange(1, 11))
     np.testing.assert_allclose(res, expected, rtol=1e-12)
     assert res[-1] == pytest.approx(10299, abs=10)  # the "about 10299"
 

@@ -10,12 +10,13 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from cosim.devices import DeviceError, Messaris2017, load_model_card
+from reference_formulas import NEUROPACK_CARD, messaris_fixed_points_ohm, messaris_r_ohm
 
 CARD = Path(__file__).resolve().parents[1] / "models" / "messaris2017_neuropack.toml"
 
-# NeuroPack Table 2, typed here independently of the card and of the package
-AP, AN, TP, TN = 0.21388644421061628, -0.813018367268805, 1.6590990, 1.5148295
-A0P, A1P, A0N, A1N = 37086.672, -20193.240, 43430.020, 34332.853
+# NeuroPack Table 2 (tests/reference_formulas.py), typed independently of the card and of the package
+AP, AN, TP, TN = (NEUROPACK_CARD[k] for k in ("a_p", "a_n", "t_p_v", "t_n_v"))
+A0P, A1P, A0N, A1N = (NEUROPACK_CARD[k] for k in ("a0p_ohm", "a1p_ohm_per_v", "a0n_ohm", "a1n_ohm_per_v"))
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +42,14 @@ def euler_reference(r0: float, v: float, width_s: float, count: int) -> float:
 
 
 def test_card_fixed_points(model):
+    # r_p(v) = a0p + a1p v, r_n(v) = a0n + a1n v with NeuroPack's Table 2 numbers (reference_formulas)
+    for v in (-1.2, -0.9, 0.9, 1.2):
+        r_p, r_n = messaris_fixed_points_ohm(v)
+        assert float(model.r_p_ohm(v)) == pytest.approx(float(r_p), rel=1e-15)
+        assert float(model.r_n_ohm(v)) == pytest.approx(float(r_n), rel=1e-15)
+    # at +-1.2 V they are the R ceiling and floor NeuroPack's MNIST_LIF.json rounds to (12854, 2231)
     assert float(model.r_p_ohm(1.2)) == pytest.approx(12854.8, abs=0.05)
     assert float(model.r_n_ohm(-1.2)) == pytest.approx(2230.6, abs=0.05)
-    assert float(model.r_n_ohm(-0.9)) == pytest.approx(12530.5, abs=0.05)
-    assert float(model.r_p_ohm(0.9)) == pytest.approx(18912.8, abs=0.05)
     # the card holds NeuroPack's numbers at full precision
     assert float(model.a_p) == AP and float(model.a_n) == AN
     assert model.raises_conductance == "negative"
@@ -88,6 +93,21 @@ def test_closed_form_matches_solve_ivp(model, v, r0):
     ts = np.linspace(0, t_end, 7)
     exact = model.advance(np.full(ts.shape, r0), v, ts)
     np.testing.assert_allclose(exact, sol.sol(ts)[0], rtol=1e-8, atol=1e-6)
+
+
+def test_shared_reference_formula_matches_solve_ivp_and_the_card():
+    # tests/reference_formulas.py serves five test files: check it against the integrated ODE
+    # and its typed numbers against the shipped card and the package's constant
+    from cosim.devices import NEUROPACK_2022
+
+    ts = np.linspace(0, 20e-6, 7)
+    for v in (-1.2, -0.3, 0.0, 0.9, 1.5):
+        for r0 in (3000.0, 11000.0, 20000.0):
+            sol = solve_ivp(lambda t, y, v=v: [rhs(y[0], v)], (0, ts[-1]), [r0], method="DOP853",
+                            rtol=1e-12, atol=1e-9, dense_output=True)
+            np.testing.assert_allclose(messaris_r_ohm(r0, v, ts), sol.sol(ts)[0], rtol=1e-8, atol=1e-6)
+    assert NEUROPACK_CARD == NEUROPACK_2022
+    assert {k: float(getattr(load_model_card(CARD), k)) for k in NEUROPACK_CARD} == NEUROPACK_CARD
 
 
 def test_fixed_points_never_crossed(model):

@@ -185,7 +185,7 @@ def test_vteam_vectorised_mixed_cells():
     t = rng.uniform(0, 2e-10, (20, 20))
     out = m.advance(x0, v, t)
     for i, j in [(0, 0), (3, 7), (10, 10), (19, 2), (5, 18), (12, 4)]:
-        ref = np.clip(ivp(lambda x: vteam_rate(v[i, j], x, {}, True), x0[i, j], t[i, j]), 0, 1)
+        ref = np.clip(ivp(lambda x, i=i, j=j: vteam_rate(v[i, j], x, {}, True), x0[i, j], t[i, j]), 0, 1)
         assert abs(out[i, j] - ref) < 1e-6
 
 

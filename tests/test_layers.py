@@ -1,4 +1,4 @@
-"""DESIGN.md's layering rule, checked on the source: a layer imports only
+"""The layering rule of docs/design.md, checked on the source: a layer imports only
 the layers below it (devices -> netlist -> solvers -> array -> engine ->
 algorithms -> runs/plots/cli)."""
 

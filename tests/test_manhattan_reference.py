@@ -76,6 +76,7 @@ def curve():
 
 def test_curve_file_is_the_measured_51_points(curve):
     assert curve.shape == (51,)
+    # the first value of models/data/conductance_vs_pulse_4x4.csv (the measured curve)
     assert curve[0] == pytest.approx(4.5447996811368545e-07, rel=1e-15)
     # not monotonic: the point after index 18 is lower than it (the outlier)
     assert curve[18] > curve[17] and curve[18] > curve[19]

@@ -1,5 +1,5 @@
 """Write schemes and the bias / spec contracts: line levels derived by hand from
-the scheme definitions (DESIGN.md: ideal selector, V/2, V/3, floating), and every
+the scheme definitions (docs/design.md: ideal selector, V/2, V/3, floating), and every
 refused input named in its message."""
 
 from __future__ import annotations

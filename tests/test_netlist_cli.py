@@ -123,6 +123,7 @@ def _linear_solve(c):
 
 def test_divider_and_bridge_match_their_closed_forms():
     volts, amps = _linear_solve(load_spice(NETLISTS / "divider.cir"))
+    # divider.cir's closed form: 1.2 V * 2k / (1k + 2k), and -1.2 V / 3k (SPICE sign)
     assert volts["mid"] == pytest.approx(0.8, rel=1e-12)
     assert amps["v1"] == pytest.approx(-0.4e-3, rel=1e-12)
     _, amps = _linear_solve(load_spice(NETLISTS / "bridge.cir"))

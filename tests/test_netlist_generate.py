@@ -13,6 +13,7 @@ from cosim.netlist.bias import BiasError, read_bias, write_bias
 from cosim.netlist.circuit import Circuit
 from cosim.netlist.crossbar import CrossbarSpec, CrossbarSpecError
 from cosim.netlist.generate import crossbar_circuit
+from reference_formulas import series_current_a
 
 
 def elements(c: Circuit) -> dict[str, tuple]:
@@ -134,8 +135,9 @@ def test_1x1_with_all_wire_resistances_is_a_series_chain():
     c = crossbar_circuit(spec, [[1000.0]], read_bias([0.5], 1))
     _, amps = dense_mna(c)
     # SPICE sign: current entering out_0 through v_out_0 to ground = output current
-    assert amps["v_out_0"] == pytest.approx(0.5 / (11 + 3 + 1000 + 7 + 13), rel=1e-12)
-    assert amps["v_in_0"] == pytest.approx(-0.5 / 1034, rel=1e-12)
+    i = series_current_a(0.5, 11, 3, 1000, 7, 13)  # driver, word line, cell, bit line, sense
+    assert amps["v_out_0"] == pytest.approx(i, rel=1e-12)
+    assert amps["v_in_0"] == pytest.approx(-i, rel=1e-12)
 
 
 def test_ideal_wires_give_g_transpose_v():

@@ -1,5 +1,6 @@
-"""Run every ``$ cosim ...`` line of the README's console blocks, so the
-documented command line cannot rot.
+"""Run every ``$ cosim ...`` line of the console blocks of the README and of
+every documentation page (``docs/**/*.md``), so the documented command line
+cannot rot.
 
 Each command runs from a scratch folder that links the repository's
 ``algorithms/``, ``models/`` and ``netlists/``; commands of one block share the
@@ -22,9 +23,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+DOC_FILES = [REPO / "README.md"] + sorted(
+    p for p in (REPO / "docs").rglob("*.md") if "_build" not in p.parts and "_autosummary" not in p.parts
+)
+
+
 def readme_console_blocks() -> list[list[tuple[str, list[str]]]]:
     """[(command, expected output lines)] per ```console block with `$ cosim` lines."""
-    text = (REPO / "README.md").read_text()
+    text = "\n".join(p.read_text() for p in DOC_FILES)
     blocks = []
     for body in re.findall(r"```console\n(.*?)```", text, flags=re.S):
         cmds: list[tuple[str, list[str]]] = []

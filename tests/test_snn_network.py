@@ -152,4 +152,4 @@ def test_bad_input(make, match):
 def test_neuropack_leak_mode_accepts_growing_membrane():
     lif = LIF(1e-3, -0.3, leak_mode="neuropack")
     _, v = lif(np.array([0.0]), np.array([1e-4]))
-    assert v[0] == pytest.approx(1.3e-4)
+    assert v[0] == pytest.approx(1.3e-4)  # carried membrane times 1 - lambda = 1.3, no input

@@ -14,6 +14,7 @@ from cosim.solvers import ngspice as ng
 
 REPO = Path(__file__).resolve().parents[1]
 NETLISTS = sorted((REPO / "netlists").glob("*.cir"))
+SMALL_NETLISTS = [p for p in NETLISTS if p.stat().st_size <= 200_000]
 HAVE_NGSPICE = ng.ngspice_available()
 
 
@@ -47,10 +48,9 @@ def solve_json(capsys, path, backend):
 
 @pytest.mark.ngspice
 @pytest.mark.skipif(not HAVE_NGSPICE, reason="ngspice absent")
-@pytest.mark.parametrize("path", NETLISTS, ids=[p.name for p in NETLISTS])
+# large netlists (none today) are left out here: ngspice is slow on them
+@pytest.mark.parametrize("path", SMALL_NETLISTS, ids=[p.name for p in SMALL_NETLISTS])
 def test_solve_json_same_keys_and_values_across_backends(capsys, path):
-    if path.stat().st_size > 200_000:
-        pytest.skip("large netlist: ngspice is slow there")
     a = solve_json(capsys, path, "nodal")
     b = solve_json(capsys, path, "ngspice")
     assert set(a) == {"node_voltages", "source_currents"}

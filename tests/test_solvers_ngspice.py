@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cosim.netlist.circuit import Circuit
 from cosim.solvers import ngspice as ng
 from cosim.solvers import solve_circuit
 from cosim.solvers.ngspice import NgspiceError, run_ngspice, run_ngspice_tran
@@ -70,10 +69,12 @@ def test_user_deck_with_uppercase_names_and_control_block():
         "user deck: no error, nothing fatal (ngspice echoes this title)", "V_Out_0 OUT 0 DC 1", "R1 OUT Mid 1k", "R2 Mid 0 1k", ".print dc v(mid)",
         ".control", "echo hello", ".endc", ".tran 1u 1m", ".end",
     ])
-    for mode in ("shared", "batch"):
-        if not (ng.shared_available() if mode == "shared" else ng.batch_available()):
-            continue
+    modes = [m for m, ok in (("shared", ng.shared_available()), ("batch", ng.batch_available())) if ok]
+    if not modes:  # never a pass without an assertion
+        pytest.skip("neither ngspice mode loads")
+    for mode in modes:
         sol = run_ngspice(deck, mode=mode)
+        # the divider's closed form: 1 V over 1k + 1k
         assert sol.node_voltages_v == pytest.approx({"0": 0.0, "out": 1.0, "mid": 0.5}, rel=1e-12)
         assert sol.source_currents_a == pytest.approx({"v_out_0": -0.5e-3}, rel=1e-12)
 
@@ -164,3 +165,22 @@ def test_generated_crossbars_nodal_vs_ngspice(rows, cols, cell, r_wire):
         out = np.array([sol.source_currents_a[f"v_out_{j}"] for j in range(cols)])
         np.testing.assert_allclose(out, out_ref, rtol=1e-6)
         assert_solutions_close(sol, ref, rtol=1e-6)
+
+
+def test_without_pyspice_shared_mode_names_the_extra_and_batch_still_solves(monkeypatch):
+    # PySpice (GPL-3.0) is the optional `pyspice` extra: hide it (None in sys.modules makes the
+    # import fail) and forget the loaded library for this test only
+    import sys
+
+    monkeypatch.setitem(sys.modules, "PySpice", None)
+    monkeypatch.setitem(ng._SHARED, "instance", None)
+    monkeypatch.setitem(ng._SHARED, "failed", None)
+    assert not ng.shared_available()
+    with pytest.raises(BackendUnavailableError, match=r"PySpice.*cosim\[pyspice\].*'batch'"):
+        solve_circuit(divider(), backend="ngspice-shared")
+    if not ng.batch_available():
+        pytest.fail("the ngspice program is missing (setup.sh installs it)")
+    # auto mode falls back to `ngspice -b`; the divider's closed form 2 V * 3k / 4k
+    sol = solve_circuit(divider(2.0, 1e3, 3e3), backend="ngspice")
+    assert sol.backend == "ngspice-batch"
+    assert sol.node_voltages_v["mid"] == pytest.approx(1.5, rel=1e-12)

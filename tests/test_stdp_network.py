@@ -9,21 +9,9 @@ from cosim.algorithms.stdp import STDPError, STDPNetwork, STDPParams
 from cosim.array import CrossbarArray
 from cosim.devices import NEUROPACK_2022, Messaris2017
 from cosim.netlist.crossbar import CrossbarSpec
+from reference_formulas import messaris_r_ohm
 
 P = NEUROPACK_2022
-
-
-def r_after(r0, v, t):
-    """Messaris closed form at constant v (written from the ODE, independent of the model code)."""
-    if v > 0:
-        rp = P["a0p_ohm"] + P["a1p_ohm_per_v"] * v
-        k = P["a_p"] * np.expm1(v / P["t_p_v"])
-        u0 = rp - r0
-        return rp - u0 / (1 + k * u0 * t)
-    rn = P["a0n_ohm"] + P["a1n_ohm_per_v"] * v
-    k = -P["a_n"] * np.expm1(-v / P["t_n_v"])
-    u0 = r0 - rn
-    return rn + u0 / (1 + k * u0 * t)
 
 
 def test_one_post_spike_potentiates_recent_inputs_and_depresses_the_rest():
@@ -33,8 +21,8 @@ def test_one_post_spike_potentiates_recent_inputs_and_depresses_the_rest():
     first, counts = net.present(np.array([1, 1, 0, 0]))
     # both neurons cross (2 x 1/11k > 1e-4), equal V/theta: argmax takes neuron 0, the only post spike
     assert first == 0 and counts.tolist() == [1, 0] and net.pulses == 2
-    ltp = r_after(11000.0, params.ltp_amplitude_v, params.ltp_width_s)
-    ltd = r_after(11000.0, params.ltd_amplitude_v, params.ltd_width_s)
+    ltp = messaris_r_ohm(11000.0, params.ltp_amplitude_v, params.ltp_width_s)
+    ltd = messaris_r_ohm(11000.0, params.ltd_amplitude_v, params.ltd_width_s)
     np.testing.assert_allclose(arr.state[:, 0], [ltp, ltp, ltd, ltd], rtol=1e-10)
     np.testing.assert_array_equal(arr.state[:, 1], 11000.0)  # the other neuron's synapses are untouched
     assert ltp < 11000 < ltd

@@ -8,6 +8,7 @@ import pytest
 from cosim.runs.config import ConfigError
 from cosim.runs.experiments.read_accuracy import ReadAccuracyConfig, conductances
 from cosim.runs.run import run_experiment
+from reference_formulas import series_current_a
 
 
 def _run(tmp_path, name="r", **params):
@@ -24,7 +25,7 @@ def test_single_cell_with_wires_closed_form(tmp_path):
     series = 2 * r + rd + rs
     assert m["rel_error"] == pytest.approx(series / (r_off + series), rel=1e-9)
     assert m["rel_error_vs_vg"] == pytest.approx(series / (r_off + series), rel=1e-9)
-    np.testing.assert_allclose(tr["i_out_a"][:, 0], tr["v_in_v"][:, 0] / (r_off + series), rtol=1e-9)
+    np.testing.assert_allclose(tr["i_out_a"][:, 0], series_current_a(tr["v_in_v"][:, 0], r_off, series), rtol=1e-9)
     assert m["sneak_fraction_floating"] == pytest.approx(0.0, abs=1e-12)
 
 

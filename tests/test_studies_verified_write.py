@@ -12,7 +12,6 @@ import pytest
 from cosim.devices.registry import load_model_card
 from cosim.runs import run_experiment
 from cosim.runs.experiments.verified_write_study import VerifiedWriteStudyConfig, draw_problem
-from cosim.runs.experiments.write_disturb import resolve_card
 
 SMALL = {"size": 12, "n_cells": 20}
 
@@ -69,7 +68,7 @@ def test_read_only_energy_matches_closed_form(tmp_path):
     m = _run(tmp_path, "wide", seed=3, backend="ideal", tolerance=1e3)
     assert m["steps_max"] == 0 and m["pulses_per_write"] == 0.0 and m["converged_fraction"] == 1.0
     r_init, rows, _, _ = draw_problem(cfg, np.random.default_rng(3))
-    model = load_model_card(resolve_card(cfg.model_card))
+    model = load_model_card(cfg.model_card)
     g = np.asarray(model.conductance_s(r_init))
     t_read_s = 1e-6  # CrossbarArray's default read width
     expected = sum(cfg.v_read_v**2 * g[i].sum() * t_read_s for i in np.unique(rows))

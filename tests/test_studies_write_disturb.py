@@ -7,25 +7,7 @@ import pytest
 
 from cosim.runs.config import ConfigError
 from cosim.runs.run import run_experiment
-
-# NeuroPack's card (models/messaris2017_neuropack.toml), written out here as the reference
-A_P, A_N, T_P, T_N = 0.21388644421061628, -0.813018367268805, 1.6590990, 1.5148295
-A0P, A1P, A0N, A1N = 37086.672, -20193.240, 43430.020, 34332.853
-
-
-def messaris_step(r: np.ndarray, v: np.ndarray, t: float) -> np.ndarray:
-    """Messaris et al. 2017 at constant voltage: du/dt = -k u^2 with u = |r_fix(v) - R|
-    integrates to 1/u(t) = 1/u(0) + k t; R never crosses the fixed point."""
-    r = np.asarray(r, dtype=float).copy()
-    v = np.broadcast_to(v, r.shape)
-    pos = (v > 0) & (r < A0P + A1P * v)
-    neg = (v < 0) & (r > A0N + A1N * v)
-    rp, k = A0P + A1P * v[pos], A_P * (np.exp(v[pos] / T_P) - 1)
-    r[pos] = rp - 1.0 / (1.0 / (rp - r[pos]) + k * t)
-    rn, k = A0N + A1N * v[neg], -A_N * (np.exp(-v[neg] / T_N) - 1)
-    r[neg] = rn + 1.0 / (1.0 / (r[neg] - rn) + k * t)
-    return r
-
+from reference_formulas import messaris_r_ohm
 
 def _run(tmp_path, **params):
     cfg = {"experiment": "write_disturb", "seed": 2, "size": 4, "r_wire_ohm": 0.0, "amplitude_v": 1.2,
@@ -45,7 +27,7 @@ def test_one_cell_write_on_ideal_wires_matches_the_closed_form(tmp_path):
     for scheme, v_half, v_other in (("v2", 0.6, 0.0), ("v3", 0.4, -0.4)):
         v = np.where(line, v_half, v_other)
         v[sel] = 1.2
-        expected = messaris_step(messaris_step(r0, v, 1e-4), v, 1e-4)
+        expected = messaris_r_ohm(messaris_r_ohm(r0, v, 1e-4), v, 1e-4)
         np.testing.assert_allclose(tr[f"one_cell_{scheme}"], expected, rtol=1e-9)
         rel = (expected - r0) / r0
         assert m["one_cell"][scheme]["selected_rel_change"] == pytest.approx(rel[sel], rel=1e-6)
@@ -64,7 +46,7 @@ def test_row_by_row_update_matches_sequential_closed_form(tmp_path):
         wl = np.full(4, 0.6)
         wl[i] = 1.2
         bl = np.where(target[i], 0.0, 0.6)
-        r = messaris_step(r, wl[:, None] - bl[None, :], 1e-4)
+        r = messaris_r_ohm(r, wl[:, None] - bl[None, :], 1e-4)
     np.testing.assert_allclose(tr["row_update_v2"], r, rtol=1e-9)
     rel = (r - tr["r_init_ohm"]) / tr["r_init_ohm"]
     assert m["row_update"]["v2"]["intended_mean_rel_change"] == pytest.approx(rel[target].mean(), rel=1e-6)

@@ -16,25 +16,9 @@ from cosim.algorithms.verified_write import (
 from cosim.array import CrossbarArray
 from cosim.devices import NEUROPACK_2022, Messaris2017
 from cosim.engine import Timeline
+from reference_formulas import messaris_r_ohm
 
 P = NEUROPACK_2022
-
-
-def closed_form_r(r0, v, t):
-    """Messaris at constant v, written out from the ODE (1/u grows linearly in t), independent of the model code."""
-    if v > 0:
-        rp = P["a0p_ohm"] + P["a1p_ohm_per_v"] * v
-        if r0 >= rp:
-            return r0
-        k = P["a_p"] * (np.exp(v / P["t_p_v"]) - 1)
-        u0 = rp - r0
-        return rp - u0 / (1 + k * u0 * t)
-    rn = P["a0n_ohm"] + P["a1n_ohm_per_v"] * v
-    if r0 <= rn:
-        return r0
-    k = -P["a_n"] * (np.exp(-v / P["t_n_v"]) - 1)
-    u0 = r0 - rn
-    return rn + u0 / (1 + k * u0 * t)
 
 
 def make_array(r, **kw):
@@ -55,7 +39,7 @@ def test_first_choice_is_the_option_nearest_the_target_by_the_closed_form():
     rep = verified_write(arr, [0], [1], [target], tolerance=0.001, max_steps=1)
     # R > target: resistance must fall, Messaris lowers R with negative pulses
     neg = [(k, o) for k, o in enumerate(NEUROPACK_OPTIONS) if o.amplitude_v < 0]
-    pred = {k: closed_form_r(11000.0, o.amplitude_v, o.width_s) for k, o in neg}
+    pred = {k: messaris_r_ohm(11000.0, o.amplitude_v, o.width_s) for k, o in neg}
     best = min(pred, key=lambda k: abs(pred[k] - target))
     assert rep.option_history[0, 0] == best
     assert rep.predicted_ohm[0, 0] == pytest.approx(pred[best], rel=1e-12)
@@ -75,7 +59,7 @@ def test_max_steps_respected_for_an_unreachable_target():
     assert (rep.option_history[:, 0] == 11).all()
     r = 11000.0
     for _ in range(5):
-        r = closed_form_r(r, -1.2, 50e-6)
+        r = messaris_r_ohm(r, -1.2, 50e-6)
     assert rep.r_final_ohm[0] == pytest.approx(r, rel=1e-10)
 
 

@@ -1,1 +1,1 @@
-"""cosim.algorithms layer (see DESIGN.md)."""
+"""cosim.algorithms layer (see docs/design.md)."""

@@ -28,8 +28,8 @@ batch), so the 1,000-seed statistics take milliseconds. The circuit version
 of the same rule lives in :mod:`cosim.algorithms.manhattan` and is held equal
 to this one on the ideal backend by the tests.
 
-Quirks of the authors' program that are *not* copied (see the README section
-``manhattan``): it evaluates its test set on doubly scaled conductances
+Quirks of the authors' program that are *not* copied (see the docs page
+``docs/layers/algorithms-manhattan.md``): it evaluates its test set on doubly scaled conductances
 (``(K*(dG + shift) + shift) * K``), and it fills its history arrays with
 ``numpy.empty`` so the entries of epochs it never reaches (after convergence,
 and the error of epoch 0) are uninitialised memory. Here the test set is
@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from cosim.shipped import shipped_path
 
 #: training set of the 4x4 experiment: input bits (row 0 first) -> targets of the 2 neurons
 TRAIN_SET: tuple[tuple[str, tuple[int, int]], ...] = (
@@ -66,8 +68,8 @@ TEST_SET: tuple[tuple[str, tuple[int, int]], ...] = (
     ("1111", (0, 0)),
 )
 
-#: where the measured curve is kept inside the repository (a copy of the shared reference data)
-CURVE_FILE = Path(__file__).resolve().parents[2] / "models" / "data" / "conductance_vs_pulse_4x4.csv"
+#: the shipped measured curve (``models/data/`` of the source tree; package data of a wheel)
+CURVE_FILE = shipped_path("models", "data/conductance_vs_pulse_4x4.csv")
 
 
 UPDATE_RULES = ("forward", "bidirectional")
@@ -102,7 +104,7 @@ def load_curve_s(path: str | Path | None = None) -> np.ndarray:
     """The measured conductance-vs-pulse curve in siemens, shape (points,).
 
     A one-column CSV with a header line. ``path`` defaults to
-    ``models/data/conductance_vs_pulse_4x4.csv`` of the repository.
+    the shipped ``models/data/conductance_vs_pulse_4x4.csv`` (:data:`CURVE_FILE`).
 
     Raises
     ------

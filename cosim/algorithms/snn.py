@@ -60,8 +60,8 @@ matrix-vector product).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -98,9 +98,13 @@ class LIF:
         name keeps NeuroPack's "voltage" reading.
     leakage : float
         ``lambda``: the carried membrane is multiplied by ``1 - lambda``.
-    leak_mode : {"proper", "neuropack"}
+    leak_mode : {"proper", "neuropack", "additive"}
         ``"proper"`` requires ``0 <= leakage <= 1``; ``"neuropack"`` accepts
         any finite value (its MNIST config uses -0.3, a growing membrane).
+        ``"additive"``: the carried membrane becomes ``max(V + leakage, 0)``
+        (``leakage`` an additive bias per step, any finite value), the
+        meaning of ``LEAKAGE`` in the NeuroPack core its ``MNIST_LIF.json``
+        was written with (2021-11-29; multiplicative from 2022-02-21).
 
     Examples
     --------
@@ -108,13 +112,15 @@ class LIF:
     >>> spikes, v = lif(np.array([0.6, 0.3]), np.array([1.0, 0.0]))
     >>> spikes.tolist(), v.tolist()
     ([True, False], [1.1, 0.3])
+    >>> LIF(1.0, -0.3, "additive")(np.array([0.5, 0.5]), np.array([1.0, 0.1]))[1].tolist()
+    [1.2, 0.5]
     """
 
     def __init__(self, threshold_v: float = 1e-3, leakage: float = 1.0, leak_mode: str = "proper") -> None:
         if not (np.isfinite(threshold_v) and threshold_v > 0):
             raise SNNError(f"threshold_v must be finite and > 0, got {threshold_v!r}")
-        if leak_mode not in ("proper", "neuropack"):
-            raise SNNError(f"unknown leak_mode {leak_mode!r}; expected 'proper' or 'neuropack'")
+        if leak_mode not in ("proper", "neuropack", "additive"):
+            raise SNNError(f"unknown leak_mode {leak_mode!r}; expected 'proper', 'neuropack' or 'additive'")
         if not np.isfinite(leakage):
             raise SNNError(f"leakage must be finite, got {leakage!r}")
         if leak_mode == "proper" and not 0 <= leakage <= 1:
@@ -128,7 +134,12 @@ class LIF:
 
     def __call__(self, current: np.ndarray, membrane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Integrate ``current`` onto the carried ``membrane``; return (spikes bool, new membrane)."""
-        v = np.asarray(current, dtype=float) + (1.0 - self.leakage) * np.asarray(membrane, dtype=float)
+        carried = np.asarray(membrane, dtype=float)
+        if self.leak_mode == "additive":  # bias the (already reset) membrane, clamp at 0, then integrate
+            carried = np.maximum(carried + self.leakage, 0.0)
+        else:
+            carried = (1.0 - self.leakage) * carried
+        v = np.asarray(current, dtype=float) + carried
         return v > self.threshold_v, v
 
     def __repr__(self) -> str:

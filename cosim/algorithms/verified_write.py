@@ -80,8 +80,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -299,7 +300,7 @@ def _line_packs(lines: np.ndarray, levels: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Plan:
-    array: object
+    array: Any  # a cosim.array.CrossbarArray
     rows: np.ndarray
     cols: np.ndarray
     target: np.ndarray
@@ -313,6 +314,23 @@ class _Plan:
     circuit_solves: str
     r_initial: np.ndarray | None = None
     merge: bool = False
+    batch: bool = False  # run standalone: the pulses of a step may go to the array as one batch
+
+
+@dataclass
+class _LineBatch:
+    """The ideal-selector pulses of one step, for the array to apply together when it can.
+
+    ``writes`` holds one ``(Write event, rows, cols)`` per pulse; the answer
+    is one array of per-cell energies per pulse (see :func:`_cell_energy`).
+    """
+
+    writes: list
+
+
+def _cell_energy(model, state_before, v_device_v, width_s) -> np.ndarray:
+    """Energy each programmed cell dissipated in its own pulse: ``v_device**2 * G_before * width``, joule."""
+    return v_device_v**2 * model.conductance_s(state_before) * width_s
 
 
 def _state_from_r(model, r: np.ndarray) -> np.ndarray:
@@ -381,12 +399,18 @@ def _plan(p: _Plan):
         choice = np.argmin(dist, axis=0)
         opt_hist[step, active] = choice
         pred_hist[step, active] = r_pred[choice, np.arange(active.size)]
-        for event, cells in _pulse_events(p, active, choice, amps, widths):
-            report = yield event
-            n_pulses += 1
-            rc = (p.rows[cells], p.cols[cells])
-            g_before = model.conductance_s(report.state_before[rc])
-            e_cell[cells] += report.v_device_v[rc] ** 2 * g_before * report.width_s
+        pulses = list(_pulse_events(p, active, choice, amps, widths))
+        if p.batch and not p.merge and p.scheme == "ideal":
+            energies = yield _LineBatch([(ev, p.rows[cells], p.cols[cells]) for ev, cells in pulses])
+            for (_, cells), e in zip(pulses, energies):
+                e_cell[cells] += e
+            n_pulses += len(pulses)
+        else:
+            for event, cells in pulses:
+                report = yield event
+                n_pulses += 1
+                rc = (p.rows[cells], p.cols[cells])
+                e_cell[cells] += _cell_energy(model, report.state_before[rc], report.v_device_v[rc], report.width_s)
         steps[active] += 1
         r_read[active] = yield from read(active)
         hist[step + 1, active] = r_read[active]
@@ -550,13 +574,30 @@ def _make_plan(array, rows, cols, r_target_ohm, *, options, tolerance, max_steps
                  grouping, float(v_read_v), circuit_solves, r_initial_ohm, bool(merge))
 
 
+def _apply_batch(array, batch: _LineBatch) -> list:
+    """Apply a step's pulses: together when the array can (exact, :mod:`cosim.array.batch`), else one by one."""
+    from cosim.array.batch import write_line_batch
+
+    model = array.model
+    done = write_line_batch(array, [(r, c, ev.amplitude_v, ev.width_s) for ev, r, c in batch.writes])
+    if done is not None:
+        return [_cell_energy(model, s0, v, ev.width_s) for (ev, _, _), (s0, v) in zip(batch.writes, done)]
+    out = []
+    for ev, r, c in batch.writes:
+        rep = array.write(ev.rows_sel, ev.cols_sel, ev.amplitude_v, ev.width_s, ev.scheme)
+        out.append(_cell_energy(model, rep.state_before[r, c], rep.v_device_v[r, c], rep.width_s))
+    return out
+
+
 def _run_direct(gen, array):
     """Drive a plan generator straight against the array (no time line)."""
     result = None
     try:
         event = gen.send(None)
         while True:
-            if isinstance(event, Read):
+            if isinstance(event, _LineBatch):
+                result = _apply_batch(array, event)
+            elif isinstance(event, Read):
                 result = array.read(event.v_in_v)
             elif isinstance(event, Pulse):
                 result = array.pulse(event.bias, event.width_s)
@@ -639,6 +680,7 @@ def verified_write(
                       max_steps=max_steps, predictor=predictor, scheme=scheme, grouping=grouping,
                       v_read_v=v_read_v, circuit_solves=circuit_solves, r_initial_ohm=r_initial_ohm,
                       merge=merge)
+    plan.batch = True
     return _run_direct(_plan(plan), array)
 
 

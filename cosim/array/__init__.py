@@ -1,4 +1,4 @@
-"""cosim.array layer (see DESIGN.md): the co-simulated crossbar.
+"""cosim.array layer (see docs/design.md): the co-simulated crossbar.
 
 :class:`CrossbarArray` = geometry (:class:`~cosim.netlist.crossbar.CrossbarSpec`)
 + a device model + per-cell state + a backend (``"ideal"``, ``"nodal"``,

@@ -19,7 +19,7 @@ Both return plain tuples so the array's hot loop stays light.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -123,10 +123,22 @@ class CircuitBackend:
         at 5e-4).
         Wire power
         is that of the ``G_ref`` solve. 0 (default): always exact.
+    line_pulses : bool, default True
+        Solve an ideal-selector pulse whose conducting cells share one line
+        exactly in O(n) as the tree it is (:func:`cosim.solvers.row_pulse.solve_line_pulse`;
+        nodal backend, 1R cells, ohmic model), at the present conductances
+        even when ``reuse_tolerance > 0`` (it is cheaper than the stale solve
+        and exact). False: the general solver (the reference).
+        The same flag turns on the read memo: while the array's state is
+        the same object (no pulse, idle or ``set_state`` since), a read
+        vector already solved at that state is answered from memory (the
+        same numbers, the circuit being deterministic; read noise is added
+        by the array afterwards). Exact reads only (not the stale
+        ``reuse_tolerance`` path).
     """
 
     def __init__(self, spec: CrossbarSpec, backend: str, solver_options: dict | None = None,
-                 reuse_tolerance: float = 0.0) -> None:
+                 reuse_tolerance: float = 0.0, line_pulses: bool = True) -> None:
         # imported here so the ideal backend works without the solver layer's optional pieces
         from cosim.solvers.crossbar import CrossbarSolver
 
@@ -136,7 +148,18 @@ class CircuitBackend:
         self.solver = CrossbarSolver(spec, backend=backend, **self.solver_options)
         self.reuse_tolerance = float(reuse_tolerance)
         self._g_ref: np.ndarray | None = None
-        self.stats = {"stale_solves": 0, "exact_solves": 0}
+        self.set_line_pulses(line_pulses)
+        self.stats = {"stale_solves": 0, "exact_solves": 0, "line_pulses": 0, "memo_reads": 0}
+        self._memo_state = None
+        self._memo: dict[bytes, tuple] = {}
+
+    #: most read vectors remembered for one state
+    MEMO_MAX = 4096
+
+    def set_line_pulses(self, flag: bool) -> None:
+        """Turn the O(n) line-pulse solve (nodal backend, 1R cells) and the read memo on or off."""
+        self.line_pulses = bool(flag) and self.name == "nodal" and self.spec.cell == "1R"
+        self.memo_reads = bool(flag)
 
     def _reference(self, model: DeviceModel, g_s: np.ndarray) -> np.ndarray | None:
         """``G_ref`` to solve at instead of ``g_s``, or None for an exact solve."""
@@ -156,12 +179,44 @@ class CircuitBackend:
         self._g_ref = np.array(g_s, copy=True)
         return None
 
+    def _exact_read(self, model, state, g_s, v_in_v):
+        self.stats["exact_solves"] += 1
+        sol = self.solver.read(g_s, v_in_v, device_iv=_device_iv(model, state))
+        return sol.output_currents_a, np.asarray(sol.power_cells_w, float), np.asarray(sol.power_wires_w, float)
+
+    def _memo_read(self, model, state, g_s, v_in_v):
+        """Exact read, each vector solved at most once per state object (see ``line_pulses``)."""
+        if state is not self._memo_state:
+            self._memo_state, self._memo = state, {}
+        vecs = np.atleast_2d(v_in_v)
+        keys = [vec.tobytes() for vec in vecs]
+        miss = [k for k, key in enumerate(keys) if key not in self._memo]
+        if miss:
+            # the misses once each (a batch may repeat a vector)
+            first = {}
+            for k in miss:
+                first.setdefault(keys[k], k)
+            todo = list(first.values())
+            i_out, p_c, p_w = self._exact_read(model, state, g_s, vecs[todo])
+            if len(self._memo) + len(todo) > self.MEMO_MAX:
+                self._memo = {}
+            for n, k in enumerate(todo):
+                self._memo[keys[k]] = (i_out[n], p_c[n], p_w[n])
+        self.stats["memo_reads"] += len(keys) - len(miss)
+        got = [self._memo[key] for key in keys]
+        i_out = np.array([g[0] for g in got])
+        p_c = np.array([g[1] for g in got])
+        p_w = np.array([g[2] for g in got])
+        if np.ndim(v_in_v) == 1:
+            return i_out[0], p_c[0], p_w[0]
+        return i_out, p_c, p_w
+
     def read(self, model: DeviceModel, state: np.ndarray, g_s: np.ndarray, v_in_v: np.ndarray):
         ref = self._reference(model, g_s)
         if ref is None:
-            self.stats["exact_solves"] += 1
-            sol = self.solver.read(g_s, v_in_v, device_iv=_device_iv(model, state))
-            return sol.output_currents_a, np.asarray(sol.power_cells_w, float), np.asarray(sol.power_wires_w, float)
+            if self.memo_reads:
+                return self._memo_read(model, state, g_s, v_in_v)
+            return self._exact_read(model, state, g_s, v_in_v)
         sol = self.solver.read(ref, v_in_v)
         v_cell = sol.cell_voltages_v
         i_cell = g_s * v_cell
@@ -173,6 +228,13 @@ class CircuitBackend:
         return self.solver.read(g_s, v_in_v, device_iv=_device_iv(model, state))
 
     def apply(self, model: DeviceModel, state: np.ndarray, g_s: np.ndarray, bias: Bias):
+        if self.line_pulses and bias.ideal_selector and model.ohmic:
+            from cosim.solvers.row_pulse import solve_line_pulse
+
+            tree = solve_line_pulse(self.spec, g_s, bias)
+            if tree is not None:
+                self.stats["line_pulses"] += 1
+                return tree.device_voltages_v, tree.power_cells_w, tree.power_wires_w
         ref = self._reference(model, g_s)
         if ref is None:
             self.stats["exact_solves"] += 1

@@ -23,13 +23,16 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from cosim.atomic import output_error
+from cosim.cli._files import make_folder, save_netlist, write_text_atomic
+
 NETLIST_NAME = "demo_crossbar.cir"
-# ngspice 39 (no KLU) takes minutes above this many cells (DESIGN.md pitfalls)
+# ngspice 39 (no KLU) takes minutes above this many cells (docs/design.md, pitfalls)
 NGSPICE_MAX_CELLS = 64 * 64
 
 
@@ -59,8 +62,8 @@ def register(subparsers) -> None:
 
 def _fresh_folder(base: Path) -> Path:
     """A new folder ``base/demo-<UTC time>[-k]``; never an existing one."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    base.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    make_folder(base)
     for k in range(1000):
         cand = base / (f"demo-{stamp}" + (f"-{k}" if k else ""))
         try:
@@ -68,6 +71,8 @@ def _fresh_folder(base: Path) -> Path:
             return cand
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise output_error(cand, exc) from None
     raise FileExistsError(f"could not create a fresh demo folder under {base}")
 
 
@@ -79,8 +84,7 @@ def _output_folder(args) -> Path:
         raise FileExistsError(f"--out {out} exists and is not a folder")
     if (out / NETLIST_NAME).exists() and not args.force:
         raise FileExistsError(f"{out / NETLIST_NAME} exists; refusing to overwrite it (pass --force)")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    return make_folder(out)
 
 
 def _check_args(args) -> None:
@@ -118,7 +122,7 @@ def main(args: argparse.Namespace) -> int:
     from cosim.netlist.bias import read_bias
     from cosim.netlist.crossbar import CrossbarSpec
     from cosim.netlist.generate import crossbar_circuit
-    from cosim.netlist.spice import load_spice, save_spice
+    from cosim.netlist.spice import load_spice
     from cosim.solvers import solve_circuit
     from cosim.solvers.ngspice import INSTALL_HINT, batch_available, run_ngspice, shared_available
 
@@ -131,7 +135,7 @@ def main(args: argparse.Namespace) -> int:
     circuit = crossbar_circuit(spec, r_cell_ohm, read_bias(v_in_v, cols))
 
     out = _output_folder(args)
-    netlist = save_spice(circuit, out / NETLIST_NAME, overwrite=args.force)
+    netlist = save_netlist(circuit, out / NETLIST_NAME, overwrite=args.force)
     print(
         f"cosim demo: {rows} x {cols} crossbar ({args.cell}), cells uniform in {args.r_min:g}..{args.r_max:g} ohm "
         f"(seed {args.seed}), {args.r_wire:g} ohm wire segments, {args.v_in:g} V inputs"
@@ -164,7 +168,7 @@ def main(args: argparse.Namespace) -> int:
         text = netlist.read_text()
         for mode in modes:
             name = f"ngspice {mode}"
-            sol, times[name] = _timed(lambda: run_ngspice(text, mode=mode))
+            sol, times[name] = _timed(lambda mode=mode: run_ngspice(text, mode=mode))
             currents[name] = _sense_currents(sol, cols)
             reference = reference or name
     if reference is None:
@@ -187,7 +191,7 @@ def main(args: argparse.Namespace) -> int:
         report["max_rel_diff"][name] = rel_d
         print(f"{name:<16} {abs_d:>18.3e} {rel_d:>14.3e}")
     ok = worst <= args.tolerance
-    (out / "demo_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_text_atomic(out / "demo_report.json", json.dumps(report, indent=2) + "\n")
     print()
     print(f"agreement: max relative difference {worst:.3g} (tolerance {args.tolerance:g}): {'OK' if ok else 'FAILED'}")
     return 0 if ok else 1

@@ -2,7 +2,7 @@
 
 Example::
 
-    cosim device models/messaris2017_neuropack.toml --r0 11000 --pulse -1.2 1e-6 --count 10 --json
+    cosim device messaris2017_neuropack --r0 11000 --pulse -1.2 1e-6 --count 10 --json
 
 prints ``{"resistance_ohm": [...]}`` with the resistance after each of the 10
 pulses.  ``--r0`` sets the initial resistance through the model's
@@ -32,10 +32,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="apply N identical pulses to one device and print its resistance after each",
         description=(
             "Apply N identical voltage pulses to a single device described by a model card "
-            "(models/*.toml) and print its resistance after each pulse."
+            "(a TOML file, or the name of a shipped card: `cosim list cards`) and print its resistance after each "
+            "pulse."
         ),
     )
-    p.add_argument("card", help="model card, e.g. models/messaris2017_neuropack.toml")
+    p.add_argument("card", help="model card: a TOML file or a shipped card's name, e.g. messaris2017_neuropack")
     start = p.add_mutually_exclusive_group()
     start.add_argument("--r0", type=float, metavar="OHM", help="initial resistance in ohm")
     start.add_argument("--state0", type=float, metavar="STATE",
@@ -83,8 +84,9 @@ def _plot(path: Path, r0_ohm: float, res: np.ndarray, title: str) -> None:
     ax.set_title(title, fontsize=9)
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    from cosim.cli._files import save_figure
+
+    save_figure(fig, path, dpi=120)  # atomic: no truncated PNG on a full disk
 
 
 def run(args: argparse.Namespace) -> int:

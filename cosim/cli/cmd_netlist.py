@@ -21,7 +21,7 @@ from cosim.netlist.bias import read_bias
 from cosim.netlist.crossbar import CELL_KINDS, CrossbarSpec
 from cosim.netlist.generate import crossbar_circuit
 from cosim.netlist.graph import check_floating, find_shorts
-from cosim.netlist.spice import save_spice
+from cosim.cli._files import save_netlist
 
 DEFAULT_G_UNIFORM_S = (1e-5, 1e-3)
 DEFAULT_INPUT_V = 0.2
@@ -125,7 +125,7 @@ def run(args) -> int:
     shorts = find_shorts(circuit)
     if shorts:  # the generator never makes one; refuse rather than write a singular circuit
         raise UsageError(f"generated circuit has shorts: {'; '.join(map(str, shorts[:3]))}")
-    out = save_spice(circuit, args.output, overwrite=args.force)
+    out = save_netlist(circuit, args.output, overwrite=args.force)
     n_elem = sum(len(t) for t in circuit.elements.values())
     n_open = int(np.count_nonzero(g == 0))
     print(f"wrote {out}: {rows}x{cols} {args.cell} crossbar, {rows * cols - n_open} cells"

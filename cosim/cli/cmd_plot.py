@@ -26,6 +26,7 @@ def register(subparsers) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from cosim.atomic import atomic_path
     from cosim.cli.cmd_solve import ngspice_text
     from cosim.netlist.crossbar import CrossbarSpecError
     from cosim.netlist.spice import load_spice
@@ -46,7 +47,8 @@ def main(args: argparse.Namespace) -> int:
     except CrossbarSpecError as exc:
         raise CrossbarSpecError(f"{path}: {exc}") from None
     rows, cols = xsol.cell_voltages_v.shape
-    save_crossbar_maps(xsol, out, overwrite=True, title=f"{circuit.title} ({solution.backend})")
+    with atomic_path(out) as tmp:  # a failed or cut-short write leaves no truncated PNG under its name
+        save_crossbar_maps(xsol, tmp, overwrite=True, title=f"{circuit.title} ({solution.backend})")
     currents = " ".join(f"{x:.6g}" for x in xsol.output_currents_a)
     print(f"crossbar {rows}x{cols} solved by {solution.backend}")
     print(f"output currents (A): {currents}")

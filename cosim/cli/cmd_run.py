@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from cosim.runs.run import BACKENDS, parse_seeds, run_experiment, run_seeds, seeds_summary_line
 from cosim.runs.summary import flatten
@@ -18,7 +17,8 @@ def register(subparsers) -> None:
             "config, seed, versions, metrics.json, traces and figures."
         ),
     )
-    p.add_argument("config", metavar="CONFIG.toml", help="experiment config file")
+    p.add_argument("config", metavar="CONFIG.toml",
+                   help="experiment config: a TOML file or a shipped config's name (`cosim list configs`)")
     seeds = p.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=int, default=None, help="seed (default: the config's `seed`, else 0)")
     seeds.add_argument(
@@ -52,18 +52,16 @@ def main(args: argparse.Namespace) -> int:
     if args.resume and not args.seeds:
         raise ValueError("--resume needs --seeds (a single run is repeated with --force)")
     if args.seeds:
-        try:
-            result = run_seeds(
-                args.config, parse_seeds(args.seeds), backend=args.backend, overrides=args.overrides,
-                out_dir=args.out, progress=not args.quiet, force=args.force, resume=args.resume,
-                figures=args.figures, quiet=True,
-            )
-        except KeyboardInterrupt as exc:  # summary.json of the seeds done is written; say where
-            print(f"cosim: interrupted: {exc}" if str(exc) else "cosim: interrupted", file=sys.stderr)
-            return 130
-        print(seeds_summary_line(result))
-        print(f"seeds: {result.out_dir}")
-        return 0 if result.summary["n_failed"] == 0 else 1
+        # on Ctrl-C / SIGTERM summary.json of the seeds done is written; the interrupt's
+        # message says where (printed by cosim.cli.main, exit 130 / 143)
+        seeds_result = run_seeds(
+            args.config, parse_seeds(args.seeds), backend=args.backend, overrides=args.overrides,
+            out_dir=args.out, progress=not args.quiet, force=args.force, resume=args.resume,
+            figures=args.figures, quiet=True,
+        )
+        print(seeds_summary_line(seeds_result))
+        print(f"seeds: {seeds_result.out_dir}")
+        return 0 if seeds_result.summary["n_failed"] == 0 else 1
     result = run_experiment(
         args.config, seed=args.seed, backend=args.backend, overrides=args.overrides, out_dir=args.out,
         progress=not args.quiet, force=args.force, quiet=args.quiet,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from cosim.runs.config import load_config
 from cosim.runs.run import BACKENDS, parse_seeds
 from cosim.runs.sweep import SweepSpec, load_sweep_file, parse_grid, run_sweep, sweep_summary_line
+from cosim.shipped import config_path
 
 
 def register(subparsers) -> None:
@@ -21,7 +21,7 @@ def register(subparsers) -> None:
             "Re-running into the same folder skips the points already done."
         ),
     )
-    p.add_argument("config", metavar="CONFIG.toml", help="experiment config, or sweep file ([sweep] base/grid/seeds)")
+    p.add_argument("config", metavar="CONFIG.toml", help="experiment config or sweep file ([sweep] base/grid/seeds): a file or a shipped config's name")
     p.add_argument(
         "--grid", action="append", default=[], metavar="KEY=V1,V2,...",
         help="a grid axis (repeatable; the cartesian product is run). List values: sizes=[8,16],[32]",
@@ -44,26 +44,25 @@ def register(subparsers) -> None:
 def main(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
-    data = load_config(args.config)
+    config = config_path(args.config)  # a file, or a shipped config's name
+    data = load_config(config)
     out = args.out
     if "sweep" in data:
-        spec, file_out = load_sweep_file(args.config)
-        out = out or file_out or Path("runs") / Path(args.config).stem.replace(".sweep", "")
+        spec, file_out = load_sweep_file(config)
+        out = out or file_out or Path("runs") / config.stem.replace(".sweep", "")
     else:
         seeds = [int(data.get("seed", 0))]
-        spec = SweepSpec(data, {}, seeds, base_path=str(Path(args.config).resolve()))
+        spec = SweepSpec(data, {}, seeds, base_path=str(config.resolve()))
     spec.grid.update(parse_grid(args.grid))
     if args.seeds:
         spec.seeds = list(parse_seeds(args.seeds))
     spec.overrides = list(spec.overrides) + list(args.overrides)
     if args.backend:
         spec.backend = args.backend
-    try:
-        result = run_sweep(spec, out_dir=out, scheduler=args.scheduler, workers=args.workers, force=args.force,
-                           progress=not args.quiet, figures=not args.no_figures)
-    except KeyboardInterrupt as exc:  # the tables of what finished are written; say where
-        print(f"cosim: interrupted: {exc}" if str(exc) else "cosim: interrupted", file=sys.stderr)
-        return 130
+    # on Ctrl-C / SIGTERM the tables of what finished are written; the interrupt's message
+    # says where (printed by cosim.cli.main, exit 130 / 143)
+    result = run_sweep(spec, out_dir=out, scheduler=args.scheduler, workers=args.workers, force=args.force,
+                       progress=not args.quiet, figures=not args.no_figures)
     print(sweep_summary_line(result))
     print(f"table: {result.out_dir / 'results.csv'}")
     return 0 if result.counts["failed"] == 0 else 1

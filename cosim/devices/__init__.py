@@ -1,4 +1,4 @@
-"""cosim.devices layer (see DESIGN.md): behavioural memristor models,
+"""cosim.devices layer (see docs/design.md): behavioural memristor models,
 vectorised over the array, their cards, and variability.
 
 Models (all subclass :class:`DeviceModel`; per-cell state arrays, parameters

@@ -126,10 +126,11 @@ class UnitIntervalState:
 class DeviceModel(ABC):
     """Behavioural memristor model, vectorised over cells.
 
-    Class attributes
-    ----------------
+    Attributes
+    ----------
     name : str
-        Registry name (``"messaris2017"``, ``"measured_curve"``, ...).
+        Registry name (``"messaris2017"``, ``"measured_curve"``, ...); like
+        the three below, a class attribute that every model sets.
     state_name : str
         What the state variable is, with its unit (``"resistance_ohm"``,
         ``"pulse_index"``, ``"w_normalised"``, ...).

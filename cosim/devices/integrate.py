@@ -20,7 +20,7 @@ the normalised state at the default ``rtol = 1e-7``, ``atol = 1e-10``).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

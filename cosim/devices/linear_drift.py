@@ -20,7 +20,6 @@ import numpy as np
 
 from cosim.devices._common import ParamsMixin, as_param, check_option, check_voltage, prepare_advance
 from cosim.devices.base import (
-    DeviceError,
     DeviceModel,
     UnitIntervalState,
     integrator_tolerances,

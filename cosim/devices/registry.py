@@ -31,6 +31,7 @@ from cosim.devices.stanford_pku import StanfordPKU
 from cosim.devices.veriloga import VerilogAModel
 from cosim.devices.vteam import VTEAM
 from cosim.devices.yakopcic import Yakopcic
+from cosim.shipped import card_path
 
 #: Registry name -> model class.
 MODELS: dict[str, type[DeviceModel]] = {
@@ -74,22 +75,32 @@ def get_model(name: str, **params: Any) -> DeviceModel:
     ]
     if missing:
         raise DeviceError(f"{name}: missing parameter(s) {', '.join(missing)}")
+    for key, val in params.items():
+        # cosim.values' rule: a bool is not a number (`a_p = true` was read as 1.0), nor is a complex
+        spec = sig.parameters[key]
+        wants_bool = isinstance(spec.default, bool) or "bool" in str(spec.annotation)
+        if isinstance(val, bool) and not wants_bool:
+            raise DeviceError(f"{name}: parameter {key} must be a number, got bool {str(val).lower()}")
+        if isinstance(val, complex):
+            raise DeviceError(f"{name}: parameter {key} must be a real number, got complex {val!r}")
     return cls(**params)
 
 
 def read_model_card(path: str | Path) -> dict[str, Any]:
     """The parsed card (``model``, ``params`` with paths resolved, ``sources``).
 
+    ``path`` is a card file or the name of a shipped card
+    (``"messaris2017_neuropack"``; see :mod:`cosim.shipped`).
+
     Raises
     ------
     FileNotFoundError
-        If ``path`` does not exist (the message names it).
+        If ``path`` is neither a file nor a shipped card (the message names it
+        and lists the shipped cards).
     DeviceError
         Invalid TOML, a missing ``model`` key, an unknown top-level key.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"model card {str(path)!r} not found")
+    path = card_path(path)
     try:
         card = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
@@ -116,9 +127,7 @@ def load_model_card(path: str | Path) -> DeviceModel:
 
     Examples
     --------
-    >>> from pathlib import Path
-    >>> card = Path(__file__).resolve().parents[2] / "models" / "messaris2017_neuropack.toml"
-    >>> load_model_card(card).name
+    >>> load_model_card("messaris2017_neuropack").name
     'messaris2017'
     """
     card = read_model_card(path)

@@ -108,6 +108,18 @@ class StanfordPKU(ParamsMixin, DeviceModel):
     state_name: ClassVar[str] = "gap_m"
     raises_conductance: ClassVar[str] = "positive"
     ohmic: ClassVar[bool] = False
+    # set from the keyword arguments in __init__ (as_param arrays: scalar or per cell)
+    i0_a: np.ndarray
+    g0_m: np.ndarray
+    v0_v: np.ndarray
+    vel0_m_per_s: np.ndarray
+    ea_ev: np.ndarray
+    a0_m: np.ndarray
+    tox_m: np.ndarray
+    gamma0: np.ndarray
+    beta: np.ndarray
+    alpha: np.ndarray
+    t0_k: np.ndarray
 
     def __init__(
         self,

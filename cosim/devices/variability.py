@@ -140,7 +140,7 @@ def spread_params(
         if not isinstance(params[name], np.ndarray):
             raise DeviceError(f"spread_params: {model.name} parameter {name!r} is not numeric")
         new[name] = spread(params[name], shape, rng, sigma=sigma, kind=kind, relative=relative)
-    return model.with_params(**new)
+    return model.with_params(**new)  # type: ignore[attr-defined]  # every model with params has it
 
 
 def spread_state(

@@ -1,4 +1,4 @@
-"""cosim.engine layer (see DESIGN.md): the discrete-event time line and its trace."""
+"""cosim.engine layer (see docs/design.md): the discrete-event time line and its trace."""
 
 from cosim.engine.events import Composite, EngineError, Idle, Pulse, Read, Write
 from cosim.engine.timeline import Timeline

@@ -42,7 +42,7 @@ class Timeline:
 
     Examples
     --------
-    See the README section ``array``.
+    See the engine page of the docs, ``docs/layers/engine.md``.
     """
 
     def __init__(self, array, *, start_s: float = 0.0, trace: Trace | None = None,

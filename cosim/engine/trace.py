@@ -166,7 +166,7 @@ class Trace:
         return path
 
     @classmethod
-    def load(cls, path) -> "Trace":
+    def load(cls, path) -> Trace:
         """Read a trace written by :meth:`save`.
 
         Raises ``FileNotFoundError`` for a missing file and ``EngineError`` for a

@@ -1,4 +1,4 @@
-"""cosim.netlist layer (see DESIGN.md): the circuit description, the crossbar
+"""cosim.netlist layer (see docs/design.md): the circuit description, the crossbar
 generator, SPICE text out and in, and a networkx graph view for checks.
 
 Re-exports the public names; submodules load lazily, so ``import cosim.netlist``

@@ -23,10 +23,12 @@ lower case, as ngspice prints them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
+
+from cosim.values import real_values
 
 GROUND = "0"
 _GROUND_ALIASES = {"0", "gnd", "gnd!"}
@@ -195,8 +197,13 @@ class Circuit:
         arrays = {}
         for key, val in params.items():
             try:
-                arr = np.broadcast_to(np.asarray(val, dtype=float), (n,)).copy()
-            except (TypeError, ValueError):
+                # cosim.values' rule: bool, complex and masked values are refused, not coerced
+                arr = np.broadcast_to(real_values(f"{kind} {key}", val), (n,)).copy()
+            except TypeError as exc:
+                if np.asarray(val).dtype.kind in "USO":  # text, not a number at all
+                    raise CircuitError(f"{kind} {key} must be a number or {n} numbers, got {val!r}") from None
+                raise CircuitError(str(exc)) from None
+            except ValueError:
                 raise CircuitError(f"{kind} {key} must be a number or {n} numbers, got {val!r}") from None
             bad = np.flatnonzero(np.isnan(arr))
             if bad.size:

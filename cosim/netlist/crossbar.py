@@ -1,6 +1,6 @@
 """Crossbar geometry: the M x N array description every backend shares.
 
-Topology (DESIGN.md conventions, the same as badcrossbar's):
+Topology (docs/design.md conventions, the same as badcrossbar's):
 
 * Row ``i`` is word line ``i``. Its driver is an ideal voltage source
   ``v_in[i]`` behind ``r_driver_ohm[i]`` (0 = ideal driver); from the driver

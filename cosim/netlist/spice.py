@@ -488,6 +488,13 @@ def _selector_subckt(cards: list[tuple[int, str]], start: int) -> tuple[dict[str
 _SUPPORTED = "supported: R, V, I, X cosim_selector"
 
 
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # a title too long or odd to be a path
+        return False
+
+
 def read_spice(text: str) -> Circuit:
     """Parse SPICE text (the subset in the module docstring) into a :class:`Circuit`.
 
@@ -527,6 +534,12 @@ def read_spice(text: str) -> Circuit:
     """
     if not isinstance(text, str):
         raise SpiceParseError(None, f"netlist text must be a str, got {type(text).__name__}")
+    one_line = text.strip()
+    if one_line and "\n" not in one_line and (
+        Path(one_line).suffix.lower() in (".cir", ".sp", ".spi", ".spice", ".net", ".ckt") or _is_file(one_line)
+    ):  # a lone title line would parse as an empty circuit named after the path
+        raise SpiceParseError(None, f"read_spice takes netlist text, got what looks like a file name {one_line!r}; "
+                                    "use load_spice(path) to read a file")
     title, cards = _cards(text)
     # the raw spelling of element names, for messages ('C1' rather than 'c1')
     raw_lines = text.splitlines()

@@ -1,1 +1,1 @@
-"""cosim.plots layer (see DESIGN.md): figures of runs (matplotlib, Agg backend, PNG)."""
+"""cosim.plots layer (see docs/design.md): figures of runs (matplotlib, Agg backend, PNG)."""

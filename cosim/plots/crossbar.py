@@ -68,7 +68,7 @@ def plot_crossbar_solution(solution: CrossbarSolution, *, index: int | None = No
         im = ax.imshow(data, cmap="viridis", interpolation="nearest", aspect="auto")
         bar = fig.colorbar(im, ax=ax)
         bar.set_label(f"{label} ({unit})")
-        bar.formatter.set_powerlimits((-2, 3))
+        bar.formatter.set_powerlimits((-2, 3))  # type: ignore[attr-defined]  # a ScalarFormatter here
         bar.update_ticks()
         ax.set_title(f"{label}s ({unit})")
         ax.set_xlabel("bit line (column) j")

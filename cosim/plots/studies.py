@@ -7,8 +7,8 @@
   per-bit-line error (the ``read_accuracy`` run figure).
 - :func:`plot_disturb_maps`: per-cell change of state maps (the ``write_disturb`` study).
 - :func:`plot_study_summary`: several metrics of one sweep side by side against
-  one grid parameter, one line per combination of others (the README figures of
-  the studies, e.g. ``verified_write_study``).
+  one grid parameter, one line per combination of others (the figures of
+  the studies pages, e.g. ``verified_write_study``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""cosim.runs layer (see DESIGN.md): configs, run folders, sweeps, reports.
+"""cosim.runs layer (see docs/design.md): configs, run folders, sweeps, reports.
 
 - :mod:`cosim.runs.registry`: experiment name -> (config dataclass, run function),
   auto-discovered from ``cosim/runs/experiments/*.py``.

@@ -13,10 +13,13 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
+
+from cosim.atomic import atomic_path, write_text_atomic
 
 __all__ = ["RunContext", "progress_enabled", "jsonable"]
 
@@ -106,6 +109,7 @@ class RunContext:
         # the first disk copy after one interval: short runs (many seeds) write none at all
         self._checkpoint_written = time.monotonic()
         self.checkpoint_interval_s = 5.0
+        self.timings: dict[str, float] = {}
 
     # -- progress and logging
     def progress(self, iterable: Iterable | None = None, total: int | None = None, desc: str = ""):
@@ -125,6 +129,14 @@ class RunContext:
         if not self.quiet:
             print(msg, flush=True)
 
+    def timing(self, name: str, seconds: float) -> None:
+        """Record a duration (second) the experiment measured, e.g. ``ctx.timing("train_s", t)``.
+
+        Timings go to the ``timing`` section of ``run.json``, not into the
+        metrics: ``metrics.json`` stays bit-identical for the same seed.
+        """
+        self.timings[str(name)] = round(float(seconds), 6)
+
     # -- results
     def _target(self, name: str, suffix: str) -> Path:
         if not name or "/" in name or "\\" in name or name.startswith("."):
@@ -142,7 +154,8 @@ class RunContext:
         if not arrays:
             raise ValueError(f"save_trace({name!r}): no arrays given")
         path = self._target(name, ".npz")
-        np.savez_compressed(path, **{k: np.asarray(v) for k, v in arrays.items()})
+        with atomic_path(path) as tmp:
+            np.savez_compressed(tmp, **{k: np.asarray(v) for k, v in arrays.items()})
         return path
 
     def save_figure(self, fig, name: str, *, dpi: int = 120) -> Path | None:
@@ -160,7 +173,8 @@ class RunContext:
             if not self.figures:
                 return None
             path = self._target(name, ".png")
-            fig.savefig(path, dpi=dpi, bbox_inches="tight")
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
             return path
         finally:
             plt.close(fig)
@@ -179,9 +193,7 @@ class RunContext:
         now = time.monotonic()
         if now - self._checkpoint_written >= self.checkpoint_interval_s:
             self._checkpoint_written = now
-            tmp = self.out_dir / "checkpoint.json.tmp"
-            tmp.write_text(json.dumps(self._checkpoint, indent=1))
-            tmp.replace(self.out_dir / "checkpoint.json")
+            write_text_atomic(self.out_dir / "checkpoint.json", json.dumps(self._checkpoint, indent=1))
 
     @property
     def last_checkpoint(self) -> dict | None:

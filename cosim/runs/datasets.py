@@ -108,7 +108,7 @@ class Dataset:
         """Number of labels (10)."""
         return int(max(self.y_train.max(), self.y_test.max()) + 1)
 
-    def head(self, n_train: int | None = None, n_test: int | None = None) -> "Dataset":
+    def head(self, n_train: int | None = None, n_test: int | None = None) -> Dataset:
         """The first ``n_train`` training and ``n_test`` test images (``None`` = all)."""
         return Dataset(
             self.name,

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cosim.runs.summary import flatten
+from cosim.atomic import output_error, write_text_atomic
 
 __all__ = ["write_report", "report_html", "folder_kind"]
 
@@ -134,10 +134,28 @@ def _pngs(folder: Path) -> str:
 
 
 def _read_json(path: Path) -> Any:
+    """The JSON in ``path``; None when the file is absent (e.g. a run still going).
+
+    A file that is there but does not parse is refused with its name: a report
+    that silently showed an empty section would hide a corrupt record.
+    """
+    if not path.is_file():
+        return None
     try:
         return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{str(path)!r} is not valid JSON ({exc}); the record is corrupt") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{str(path)!r} is not valid JSON ({exc}); the record is corrupt") from None
+    except OSError as exc:
+        raise ValueError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{str(path)!r} is not valid TOML ({exc}); the record is corrupt") from None
 
 
 # ----------------------------------------------------------------------------- sections
@@ -146,7 +164,7 @@ def _read_json(path: Path) -> Any:
 def _run_sections(folder: Path) -> tuple[str, list[str]]:
     info = _read_json(folder / "run.json") or {}
     metrics = _read_json(folder / "metrics.json") or {}
-    config = tomllib.loads((folder / "config.toml").read_text())
+    config = _read_toml(folder / "config.toml")
     title = f"run {config.get('experiment', '?')} (seed {config.get('seed', '?')})"
     parts = [f"<h2>Status</h2>{_kv_table(info)}" if info else ""]
     parts.append(f"<h2>Metrics</h2>{_kv_table(_nested_items(metrics))}")
@@ -276,6 +294,8 @@ def write_report(folder: str | Path, output: str | Path | None = None, *, force:
     if out.exists() and not force:
         raise FileExistsError(f"report {str(out)!r} exists; use --force to overwrite it")
     text = report_html(folder)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    return out
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(out.parent, exc) from None
+    return write_text_atomic(out, text)

@@ -18,23 +18,25 @@ Run folder contents (written in this order)
     ``"error": "<Type>: <message>"`` (the traceback goes to ``error.txt``).
 ``run.json``
     ``status`` (``done`` | ``interrupted`` | ``failed``), experiment, seed,
-    start time (UTC, ISO 8601), wall time ``elapsed_s`` and CPU time ``cpu_s``.
+    start time (UTC, ISO 8601), wall time ``elapsed_s``, CPU time ``cpu_s`` and
+    ``timing`` (durations the experiment measured, ``ctx.timing``).  Timings are
+    never in ``metrics.json``, which is bit-identical for the same seed.
 ``done``
     An empty marker written last, only when the run finished: a sweep that is
     run again skips points whose folder has it.
+
+Every file is written to a temporary name and renamed into place
+(:mod:`cosim.atomic`), and the folder is locked while a run writes into it
+(:class:`cosim.runs.rundir.RunLock`): a second ``cosim run --force`` into the
+same folder is refused with a message naming the first.  The folder
+machinery lives in :mod:`cosim.runs.rundir`; its names are re-exported here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import json
-import platform
 import re
-import shutil
-import subprocess
 import time
-import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,10 +48,24 @@ from cosim.runs.config import (
     load_config,
     split_reserved,
     to_dict,
-    to_toml,
 )
-from cosim.runs.context import RunContext, jsonable, progress_enabled
+from cosim.runs.context import progress_enabled
 from cosim.runs.registry import Experiment, get_experiment
+from cosim.runs.rundir import (  # noqa: F401  (re-exported: their home before rundir existed)
+    RUN_FILES as _RUN_FILES,
+    OutputExistsError,
+    RunLock,
+    RunLockedError,
+    _ngspice_version,
+    config_matches as _config_matches,
+    default_run_dir,
+    execute_run,
+    prepare_out_dir,
+    read_metrics as _read_metrics,
+    seed_dir,
+    versions,
+    write_json as _write_json,
+)
 from cosim.runs.summary import flatten, format_summary, summarize_metrics, write_csv
 
 __all__ = [
@@ -69,14 +85,6 @@ __all__ = [
 
 #: backends ``cosim run --backend`` offers
 BACKENDS = ("ideal", "nodal", "ngspice")
-
-#: files a run writes; cleared before a forced re-run into the same folder
-_RUN_FILES = ("done", "metrics.json", "run.json", "checkpoint.json", "error.txt", "log.txt")
-
-
-class OutputExistsError(FileExistsError):
-    """The output folder exists and is not empty (and neither force nor resume was asked)."""
-
 
 @dataclasses.dataclass
 class ResolvedConfig:
@@ -234,7 +242,7 @@ def resolve_config(
     cfg = from_dict(exp.config_cls, fields)
     run_backend = reserved.get("backend")
     if "backend" in field_names:
-        run_backend = getattr(cfg, "backend")
+        run_backend = cfg.backend
     if run_backend is not None and not isinstance(run_backend, str):
         raise ConfigError(f"config key 'backend' must be a string, got {run_backend!r}")
     run_seed = _check_seed(seed, "--seed") if seed is not None else _check_seed(reserved.get("seed", 0), "config key 'seed'")
@@ -242,122 +250,6 @@ def resolve_config(
     if desc is not None and not isinstance(desc, str):
         raise ConfigError(f"config key 'description' must be a string, got {desc!r}")
     return ResolvedConfig(exp, cfg, run_seed, run_backend, desc, source)
-
-
-@functools.lru_cache(maxsize=1)
-def _ngspice_version() -> str | None:
-    exe = shutil.which("ngspice")
-    if not exe:
-        return None
-    try:
-        out = subprocess.run([exe, "-v"], capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    m = re.search(r"ngspice-(\S+)", out)
-    return m.group(1) if m else None
-
-
-@functools.lru_cache(maxsize=1)
-def versions() -> dict[str, str | None]:
-    """Versions of python, cosim, numpy, scipy, ngspice (None when absent) and the platform."""
-    import numpy
-    import scipy
-
-    import cosim
-
-    return {
-        "python": platform.python_version(),
-        "cosim": cosim.__version__,
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "ngspice": _ngspice_version(),
-        "platform": platform.platform(),
-    }
-
-
-def default_run_dir(experiment: str, seed: int, root: str | Path = "runs", suffix: str | None = None) -> Path:
-    """``<root>/<experiment>-<YYYYmmdd-HHMMSS>-s<seed>`` (a ``-2``, ``-3``... is
-    appended when that folder already exists)."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = Path(root) / f"{experiment}-{stamp}-{suffix if suffix is not None else f's{seed}'}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
-
-
-def prepare_out_dir(out_dir: str | Path, *, force: bool = False, resume: bool = False) -> Path:
-    """Create ``out_dir``; refuse an existing non-empty one unless asked.
-
-    Parameters
-    ----------
-    force : bool
-        Write into a non-empty folder; the files of an earlier run there
-        (``done``, ``metrics.json``, ...) are removed first.
-    resume : bool
-        Write into a non-empty folder and keep what is there (sweeps, ``--seeds``).
-
-    Raises
-    ------
-    OutputExistsError
-        Naming the folder, when it is not empty and neither flag is set.
-    NotADirectoryError
-        When ``out_dir`` is an existing file.
-    """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"output {str(out)!r} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (force or resume):
-        raise OutputExistsError(f"output folder {str(out)!r} exists and is not empty; use --force to overwrite it")
-    out.mkdir(parents=True, exist_ok=True)
-    if force and not resume:
-        for name in _RUN_FILES:
-            (out / name).unlink(missing_ok=True)
-    return out
-
-
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(jsonable(data), indent=1) + "\n")
-    tmp.replace(path)
-
-
-def _execute(resolved: ResolvedConfig, out: Path, *, progress: bool, figures: bool, quiet: bool) -> RunResult:
-    (out / "done").unlink(missing_ok=True)
-    (out / "config.toml").write_text(to_toml(resolved.to_mapping()))
-    (out / "seed.txt").write_text(f"{resolved.seed}\n")
-    _write_json(out / "versions.json", versions())
-    ctx = RunContext(resolved.seed, out, backend=resolved.backend, show_progress=progress, figures=figures, quiet=quiet)
-    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    t0 = time.perf_counter()
-    c0 = time.process_time()
-    info = {"experiment": resolved.experiment.name, "seed": resolved.seed, "started_utc": started}
-
-    def finish(status: str, metrics: dict) -> tuple[float, float]:
-        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-        _write_json(out / "metrics.json", metrics)
-        _write_json(out / "run.json", {**info, "status": status, "elapsed_s": round(elapsed, 6), "cpu_s": round(cpu, 6)})
-        return elapsed, cpu
-
-    try:
-        metrics = resolved.experiment.run(resolved.config, ctx)
-    except KeyboardInterrupt:
-        finish("interrupted", {**(ctx.last_checkpoint or {}), "interrupted": True})
-        raise
-    except BaseException as exc:
-        (out / "error.txt").write_text(traceback.format_exc())
-        finish("failed", {**(ctx.last_checkpoint or {}), "error": f"{type(exc).__name__}: {exc}"})
-        raise
-    if not isinstance(metrics, Mapping):
-        msg = f"experiment {resolved.experiment.name!r} returned {type(metrics).__name__}, expected a dict of metrics"
-        finish("failed", {"error": f"TypeError: {msg}"})
-        raise TypeError(msg)
-    metrics = jsonable(dict(metrics))
-    elapsed, cpu = finish("done", metrics)
-    (out / "checkpoint.json").unlink(missing_ok=True)
-    (out / "done").touch()
-    return RunResult(out, metrics, "done", resolved.seed, elapsed, cpu)
 
 
 def run_experiment(
@@ -410,25 +302,18 @@ def run_experiment(
         config, seed=seed, backend=backend, overrides=overrides
     )
     out = Path(out_dir) if out_dir is not None else default_run_dir(resolved.experiment.name, resolved.seed)
-    out = prepare_out_dir(out, force=force)
-    return _execute(resolved, out, progress=progress, figures=figures, quiet=quiet)
-
-
-def _read_metrics(folder: Path) -> dict:
+    lock = RunLock(out)  # acquired by prepare_out_dir once the folder exists, before it clears anything
     try:
-        return json.loads((folder / "metrics.json").read_text())
-    except (OSError, ValueError):
-        return {}
+        out = prepare_out_dir(out, force=force, lock=lock)
+        return _execute(resolved, out, progress=progress, figures=figures, quiet=quiet)
+    finally:
+        lock.release()
 
 
-def _config_matches(folder: Path, resolved: ResolvedConfig) -> bool:
-    """Whether the run in ``folder`` ran exactly ``resolved`` (its config.toml)."""
-    import tomllib
-
-    try:
-        return tomllib.loads((folder / "config.toml").read_text()) == tomllib.loads(to_toml(resolved.to_mapping()))
-    except (OSError, ValueError):
-        return False
+def _execute(resolved: ResolvedConfig, out: Path, *, progress: bool, figures: bool, quiet: bool) -> RunResult:
+    """:func:`cosim.runs.rundir.execute_run` as a :class:`RunResult` (the name sweep code used to import)."""
+    res = execute_run(resolved, out, progress=progress, figures=figures, quiet=quiet)
+    return RunResult(Path(out), res.metrics, "done", resolved.seed, res.elapsed_s, res.cpu_s)
 
 
 def run_seeds(
@@ -445,6 +330,11 @@ def run_seeds(
     quiet: bool = True,
 ) -> SeedsResult:
     """Run one config for many seeds, one sub-folder ``s<seed>`` each, and summarise.
+
+    The seed folders are named by the seed alone (``s0007``, ``s12345``:
+    :func:`cosim.runs.rundir.seed_dir_name`), so a resumed run with another
+    range finds the seeds already done.  The parent folder is locked while the
+    seeds run (a second writer is refused, naming this process).
 
     Writes into the parent folder ``seeds.csv`` (one row per seed: seed,
     status, run folder, scalar metrics flattened) and ``summary.json``
@@ -479,17 +369,25 @@ def run_seeds(
     resolved = resolve_config(config, seed=seeds[0], backend=backend, overrides=overrides)
     label = f"seeds{seeds[0]}-{seeds[-1] + 1}"
     out = Path(out_dir) if out_dir is not None else default_run_dir(resolved.experiment.name, 0, suffix=label)
-    out = prepare_out_dir(out, force=force, resume=resume)
-    width = max(4, len(str(max(seeds))))
+    lock = RunLock(out)
+    try:
+        out = prepare_out_dir(out, force=force, resume=resume, lock=lock)
+        return _run_seeds_locked(resolved, seeds, out, progress=progress, resume=resume, figures=figures, quiet=quiet)
+    finally:
+        lock.release()
+
+
+def _run_seeds_locked(resolved: ResolvedConfig, seeds: list[int], out: Path, *, progress: bool, resume: bool,
+                      figures: bool, quiet: bool) -> SeedsResult:
     rows: list[dict] = []
     t0 = time.perf_counter()
-    interrupted = False
+    interrupted: Any = False
     from tqdm.auto import tqdm
 
     bar = tqdm(seeds, desc=resolved.experiment.name, unit="seed", disable=not progress_enabled(progress), dynamic_ncols=True)
     try:
         for s in bar:
-            sub = out / f"s{s:0{width}d}"
+            sub = seed_dir(out, s)
             row: dict[str, Any] = {"seed": s, "run_dir": str(sub)}
             one = dataclasses.replace(resolved, seed=s)
             if resume and (sub / "done").exists() and _config_matches(sub, one):
@@ -504,8 +402,8 @@ def run_seeds(
                 raise
             except Exception as exc:
                 rows.append({**row, "status": "failed", "error": f"{type(exc).__name__}: {exc}"})
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as exc:
+        interrupted = type(exc)  # re-raised below as the same kind (Ctrl-C or SIGTERM)
     finally:
         bar.close()
     elapsed = time.perf_counter() - t0
@@ -521,15 +419,15 @@ def run_seeds(
         "n_done": sum(r["status"] == "done" for r in rows),
         "n_skipped": sum(r["status"] == "skipped" for r in rows),
         "n_failed": sum(r["status"] == "failed" for r in rows),
-        "interrupted": interrupted,
+        "interrupted": bool(interrupted),
         "elapsed_s": round(elapsed, 3),
         "metrics": summarize_metrics(metric_rows),
     }
-    write_csv(out / "seeds.csv", rows, first=("seed", "status"))
+    write_csv(out / "seeds.csv", rows, first=("seed", "status"))  # atomic (summary.write_csv)
     _write_json(out / "summary.json", summary)
     result = SeedsResult(out, rows, summary)
     if interrupted:
-        raise KeyboardInterrupt(f"interrupted after {len(metric_rows)} seed(s); summary in {out}")
+        raise interrupted(f"interrupted after {len(metric_rows)} seed(s); summary in {out}")
     return result
 
 

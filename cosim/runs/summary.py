@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from cosim.atomic import atomic_path
+
 __all__ = ["flatten", "summarize_metrics", "format_summary", "write_csv"]
 
 
@@ -112,7 +114,7 @@ def write_csv(path: str | Path, rows: Sequence[Mapping], first: Sequence[str] = 
             if k not in cols:
                 cols.append(k)
     path = Path(path)
-    with path.open("w", newline="") as fh:
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
         writer.writeheader()
         for row in rows:

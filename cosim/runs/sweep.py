@@ -54,17 +54,22 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cosim.runs.config import ConfigError, _scalar, apply_overrides, load_config, parse_override, to_toml
-from cosim.runs.run import (
+from cosim.runs.config import ConfigError, apply_overrides, load_config, parse_override, toml_inline
+from cosim.runs.rundir import (
     OutputExistsError,
-    _execute,
-    _read_metrics,
-    _write_json,
-    parse_seeds,
+    RunLock,
+    config_matches,
+    default_run_dir,
+    execute_run,
     prepare_out_dir,
-    resolve_config,
+    read_metrics,
+    seed_dir,
+    write_json,
 )
+from cosim.runs.run import parse_seeds, resolve_config
+from cosim.atomic import atomic_path, output_error
 from cosim.runs.summary import flatten
+from cosim.shipped import config_path
 
 __all__ = [
     "SweepSpec",
@@ -178,7 +183,7 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[str]]:
 
 def _value_text(v: Any) -> str:
     """A TOML-typed grid value as an override string."""
-    return v if isinstance(v, str) else _scalar(v, "grid")
+    return v if isinstance(v, str) else toml_inline(v)
 
 
 def load_sweep_file(path: str | Path) -> tuple[SweepSpec, Path | None]:
@@ -196,7 +201,7 @@ def load_sweep_file(path: str | Path) -> tuple[SweepSpec, Path | None]:
         Missing ``[sweep]`` / ``base`` / ``[sweep.grid]``, unknown keys (named),
         a grid entry that is not a non-empty list.
     """
-    path = Path(path)
+    path = config_path(path)  # a file, or a shipped sweep's name ("read_accuracy.sweep")
     data = load_config(path)
     sweep = data.get("sweep")
     if not isinstance(sweep, Mapping):
@@ -294,13 +299,13 @@ def run_point(base: dict, overrides: list[str], params: dict[str, str], seed: in
                                   overrides=list(overrides) + [f"{k}={v}" for k, v in params.items()])
         row.update(_typed_params(resolved, params))
         out = prepare_out_dir(run_dir, force=True)
-        res = _execute(resolved, out, progress=False, figures=figures, quiet=True)
+        res = execute_run(resolved, out, progress=False, figures=figures, quiet=True)
         row.update(status="done", error=None, elapsed_s=res.elapsed_s, cpu_s=res.cpu_s, run_dir=run_dir)
         metrics = res.metrics
     except Exception as exc:
         row.update(status="failed", error=f"{type(exc).__name__}: {exc}", elapsed_s=time.perf_counter() - t0,
                    run_dir=run_dir)
-        metrics = _read_metrics(Path(run_dir)) if Path(run_dir).is_dir() else {}
+        metrics = read_metrics(Path(run_dir)) if Path(run_dir).is_dir() else {}
         metrics.pop("error", None)
     for k, v in flatten(metrics).items():
         row[f"metrics.{k}" if k in row else k] = v
@@ -324,7 +329,7 @@ def _skipped_row(params: dict[str, str], seed: int, run_dir: Path) -> dict:
     row.update({k: v for k, v in cfg_params.items() if isinstance(v, (bool, int, float, str))})
     row.update(status="skipped", error=None, elapsed_s=info.get("elapsed_s"), cpu_s=info.get("cpu_s"),
                run_dir=str(run_dir))
-    for k, v in flatten(_read_metrics(run_dir)).items():
+    for k, v in flatten(read_metrics(run_dir)).items():
         row[f"metrics.{k}" if k in row else k] = v
     return row
 
@@ -334,9 +339,7 @@ def _same_config(spec: SweepSpec, params: Mapping[str, str], seed: int, run_dir:
     try:
         resolved = resolve_config(spec.base, seed=seed, backend=spec.backend,
                                   overrides=list(spec.overrides) + [f"{k}={v}" for k, v in params.items()])
-        import tomllib
-
-        return tomllib.loads((run_dir / "config.toml").read_text()) == tomllib.loads(to_toml(resolved.to_mapping()))
+        return config_matches(run_dir, resolved)
     except Exception:  # a point whose config no longer resolves is re-run (and fails there, recorded)
         return False
 
@@ -373,7 +376,8 @@ def _write_tables(out: Path, rows: list[dict], params: list[str]) -> None:
             kinds = {type(v) for v in df[c] if v is not None and not (isinstance(v, float) and v != v)}
             if len(kinds) > 1:  # parquet needs one type per column
                 df[c] = df[c].map(lambda v: None if v is None else str(v))
-    df.to_parquet(out / "results.parquet", index=False)
+    with atomic_path(out / "results.parquet") as tmp:
+        df.to_parquet(tmp, index=False)
 
 
 def run_sweep(
@@ -427,8 +431,6 @@ def run_sweep(
     if "experiment" not in spec.base:
         raise ConfigError("the sweep's base config has no 'experiment = \"<name>\"' key")
     _validate_keys(spec)
-    from cosim.runs.run import default_run_dir
-
     if out_dir is None:
         out = default_run_dir(spec.base["experiment"], 0, suffix="sweep")
     else:
@@ -438,8 +440,18 @@ def run_sweep(
         raise OutputExistsError(
             f"output folder {str(out)!r} exists, is not empty and is not a sweep folder; use --force to write into it"
         )
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(out, exc) from None
     out = out.resolve()
+    with RunLock(out):  # one sweep writes into a folder at a time; a second is refused naming the first
+        return _run_sweep_locked(spec, out, scheduler=scheduler, workers=workers, force=force, progress=progress,
+                                 figures=figures)
+
+
+def _run_sweep_locked(spec: SweepSpec, out: Path, *, scheduler: str | None, workers: int | None, force: bool,
+                      progress: bool, figures: bool) -> SweepResult:
     definition = {
         "experiment": spec.base["experiment"],
         "base": spec.base_path,
@@ -449,13 +461,12 @@ def run_sweep(
         "overrides": spec.overrides,
         "backend": spec.backend,
     }
-    width = max(4, len(str(max(spec.seeds))))
     jobs, rows = [], []
     stale = 0
     for params in spec.points():
         pdir = out / point_dir_name(params)
         for seed in spec.seeds:
-            rdir = pdir / f"s{seed:0{width}d}"
+            rdir = seed_dir(pdir, seed)
             if not force and (rdir / "done").is_file():
                 if _same_config(spec, params, seed, rdir):
                     rows.append(_skipped_row(params, seed, rdir))
@@ -463,7 +474,7 @@ def run_sweep(
                 stale += 1  # done, but with another base config or fixed overrides: run it again
             jobs.append((params, seed, rdir))
     t0 = time.perf_counter()
-    _write_json(out / "sweep.json", {**definition, "status": "running"})
+    write_json(out / "sweep.json", {**definition, "status": "running"})
     interrupted = False
     if jobs:
         from distributed import as_completed
@@ -490,8 +501,8 @@ def run_sweep(
                     bar.update(1)
             finally:
                 bar.close()
-        except KeyboardInterrupt:
-            interrupted = True
+        except KeyboardInterrupt as exc:
+            interrupted = type(exc)  # re-raised below as the same kind (Ctrl-C or SIGTERM)
             finished = {(r["run_dir"]) for r in rows}
             for fut, (params, seed, rdir) in futures.items():
                 if str(rdir) in finished:
@@ -513,11 +524,11 @@ def run_sweep(
     counts = {s: sum(r["status"] == s for r in rows) for s in ("done", "skipped", "failed", "cancelled")}
     counts["stale"] = stale
     _write_tables(out, rows, list(spec.grid))
-    _write_json(out / "sweep.json", {**definition, "status": "interrupted" if interrupted else "finished",
+    write_json(out / "sweep.json", {**definition, "status": "interrupted" if interrupted else "finished",
                                      "counts": counts, "elapsed_s": round(elapsed, 3)})
     result = SweepResult(out, rows, counts, elapsed)
     if interrupted:
-        raise KeyboardInterrupt(sweep_summary_line(result) + f"; tables in {out}")
+        raise interrupted(sweep_summary_line(result) + f"; tables in {out}")
     return result
 
 

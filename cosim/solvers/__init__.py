@@ -1,4 +1,4 @@
-"""cosim.solvers layer (see DESIGN.md): backends that solve a circuit.
+"""cosim.solvers layer (see docs/design.md): backends that solve a circuit.
 
 One interface, two backends:
 
@@ -40,7 +40,23 @@ __all__ = [
     "CircuitSolution",
     "CrossbarSolution",
     "SolverError",
+    # the crossbar solver (cosim.solvers.crossbar), imported on first use
+    "CrossbarSolver",
+    "solve_crossbar",
+    "series_split",
+    "crossbar_solution_from_circuit",
 ]
+
+_CROSSBAR_NAMES = frozenset(("CrossbarSolver", "solve_crossbar", "series_split", "crossbar_solution_from_circuit"))
+
+
+def __getattr__(name):
+    # lazy, so that ``import cosim.solvers`` stays light (scipy.sparse, LAPACK)
+    if name in _CROSSBAR_NAMES:
+        from cosim.solvers import crossbar
+
+        return getattr(crossbar, name)
+    raise AttributeError(f"module 'cosim.solvers' has no attribute {name!r}")
 
 BACKENDS = ("nodal", "ngspice", "ngspice-shared", "ngspice-batch")
 _NGSPICE_MODE = {"ngspice": "auto", "ngspice-shared": "shared", "ngspice-batch": "batch"}
@@ -90,10 +106,14 @@ def solve_circuit(circuit, backend: str = "nodal", *, spice_text: str | None = N
             raise ValueError(f"unknown option(s) {sorted(unknown)} for backend 'nodal'")
         return solve_nodal(circuit, **opts)
     from cosim.solvers.ngspice import run_ngspice
+    from cosim.solvers.nodal import check_circuit
 
     unknown = set(opts) - {"options", "timeout_s"}
     if unknown:
         raise ValueError(f"unknown option(s) {sorted(unknown)} for backend {backend!r}")
+    # the nodal backend's graph checks, so that ngspice never "solves" a floating or blank
+    # circuit with its gmin, nor a near-short it cannot resolve (it cannot merge one)
+    check_circuit(circuit, merge_near_shorts=False)
     if spice_text is None:
         from cosim.netlist.spice import write_spice
 

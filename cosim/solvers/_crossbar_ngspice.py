@@ -25,7 +25,7 @@ def solve_ngspice(spec: CrossbarSpec, g, bias: Bias, v_wl, v_bl, device_iv, netw
     """Batched CrossbarSolution from one ngspice ``.op`` per row of ``v_wl``/``v_bl``."""
     from cosim.netlist.generate import crossbar_circuit
     from cosim.netlist.spice import write_spice
-    from cosim.solvers.crossbar import _assemble
+    from cosim.solvers._xbar_result import _assemble
     from cosim.solvers.ngspice import run_ngspice
 
     if device_iv is not None:

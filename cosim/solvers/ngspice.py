@@ -15,8 +15,13 @@ Two ways to reach ngspice, with identical results and identical keys:
   section that runs the analysis and writes an ASCII raw file
   (``set filetype=ascii``, ``write ... all``), parsed here at full double
   precision. (PySpice's own subprocess mode is not used: with ngspice 39 and
-  numpy 2 it fails to parse the output; see DESIGN.md pitfalls.)
+  numpy 2 it fails to parse the output; see the pitfalls in docs/design.md.)
 * ``"auto"``: shared when the library loads, else batch.
+
+PySpice is GPL-3.0 and therefore an optional extra (``pip install
+'cosim[pyspice]'``, included in ``cosim[all]``); without it shared mode is
+unavailable (its error names the extra), ``"auto"`` uses batch mode, and
+batch mode needs only the ``ngspice`` program.
 
 Analysis cards (``.op``, ``.tran``, ``.dc``, ``.print``, ``.save``, ...) and
 ``.control`` blocks in the text are replaced by the backend's own; ``.options``
@@ -64,6 +69,8 @@ __all__ = [
 MODES = ("auto", "shared", "batch")
 #: how to install ngspice on Debian/Ubuntu (quoted in every "missing" error)
 INSTALL_HINT = "apt-get install -y ngspice libngspice0"
+#: how to get shared mode's Python binding (GPL-3.0, so not a hard dependency of MIT cosim)
+PYSPICE_HINT = "pip install 'cosim[pyspice]'"
 #: ``.options`` added to an operating-point deck unless the caller passes ``options``
 OP_OPTIONS = {"reltol": 1e-9, "vntol": 1e-12, "abstol": 1e-15}
 #: default wall-clock limit of one ``ngspice -b`` run, second
@@ -113,7 +120,8 @@ def batch_available() -> bool:
 
 
 def shared_available() -> bool:
-    """True when PySpice can load ``libngspice`` (tried once, then cached)."""
+    """True when PySpice (the ``pyspice`` extra) is installed and can load
+    ``libngspice`` (tried once, then cached)."""
     try:
         _shared_instance()
     except BackendUnavailableError:
@@ -145,6 +153,14 @@ def _shared_instance():
             return _SHARED["instance"]
         if _SHARED["failed"] is not None:
             raise BackendUnavailableError(_SHARED["failed"])
+        try:
+            import PySpice  # noqa: F401  (only the import test here; the binding loads below)
+        except ImportError:
+            _SHARED["failed"] = (
+                "ngspice shared mode needs PySpice, the optional extra `pyspice` (GPL-3.0): install it with "
+                f"`{PYSPICE_HINT}`, or use mode 'batch' (`ngspice -b`), which needs only the ngspice program"
+            )
+            raise BackendUnavailableError(_SHARED["failed"]) from None
         lib = _library_path()
         if lib is None:
             _SHARED["failed"] = (
@@ -292,7 +308,7 @@ def _run_shared(title: str, body: list[str], tail: list[str]) -> dict[str, np.nd
             k = 0
             while names_c[k] != FFI.NULL:
                 name = ffi.string(names_c[k]).decode("utf-8")
-                info = lib.ngGet_Vec_Info(f"{plot}.{name}".encode("utf-8"))
+                info = lib.ngGet_Vec_Info(f"{plot}.{name}".encode())
                 if info != FFI.NULL and info.v_realdata != FFI.NULL:
                     buf = ffi.buffer(info.v_realdata, info.v_length * 8)
                     vectors[_canonical(name)] = np.frombuffer(buf, dtype=np.float64).copy()

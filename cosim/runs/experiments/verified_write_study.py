@@ -52,7 +52,6 @@ from cosim.algorithms.verified_write import verified_write
 from cosim.array import CrossbarArray
 from cosim.devices.registry import load_model_card
 from cosim.netlist.crossbar import CrossbarSpec
-from cosim.runs.experiments.write_disturb import resolve_card
 
 
 @dataclass
@@ -79,7 +78,7 @@ class VerifiedWriteStudyConfig:
     backend : {"ideal", "nodal", "ngspice"}
         Array backend.
     model_card : str
-        Device model card (TOML), relative to the working directory or the repository.
+        Device model card: a TOML file, or the name of a shipped card (``cosim list``).
     r0_ohm, r0_spread_ohm : float
         Initial resistance uniform in ``r0 +- spread``, ohm.
     r_target_min_ohm, r_target_max_ohm : float
@@ -96,7 +95,7 @@ class VerifiedWriteStudyConfig:
     tolerance: float = 0.01
     max_steps: int = 10
     backend: Literal["ideal", "nodal", "ngspice"] = "nodal"
-    model_card: str = "models/messaris2017_neuropack.toml"
+    model_card: str = "messaris2017_neuropack"
     r0_ohm: float = 11000.0
     r0_spread_ohm: float = 500.0
     r_target_min_ohm: float = 5000.0
@@ -136,7 +135,7 @@ def draw_problem(cfg: VerifiedWriteStudyConfig, rng: np.random.Generator):
 def run_verified_write_study(cfg: VerifiedWriteStudyConfig, ctx) -> dict:
     """Program the cells once; see the module docstring for the metrics."""
     n = cfg.size
-    model = load_model_card(resolve_card(cfg.model_card))
+    model = load_model_card(cfg.model_card)
     r_init, rows, cols, targets = draw_problem(cfg, ctx.rng)
     spec = CrossbarSpec(n, n, r_wordline_ohm=cfg.r_wire_ohm, r_bitline_ohm=cfg.r_wire_ohm)
     arr = CrossbarArray(model, r_init, spec=spec, backend=cfg.backend, rng=ctx.rng)

@@ -29,7 +29,7 @@ Metrics, per scheme ``<s>`` (nested: ``one_cell.<s>.<name>`` in tables):
 ``one_cell.<s>.unselected_max_abs_rel_change``
     over all other cells.
 ``one_cell.<s>.disturb_ratio``
-    largest |dR/R| of any other cell divided by the programmed cell's |dR/R|.
+    largest ``|dR/R|`` of any other cell divided by the programmed cell's ``|dR/R|``.
 ``row_update.<s>.intended_mean_rel_change``
     mean dR/R of the target cells.
 ``row_update.<s>.unintended_max_abs_rel_change``, ``..._mean_abs_rel_change``
@@ -45,7 +45,6 @@ initial state, the target mask and every final state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -70,8 +69,8 @@ class WriteDisturbConfig:
     r_driver_ohm, r_sense_ohm : float
         Driver and sense resistance, ohm, >= 0.
     model_card : str
-        Device model card (TOML), relative to the working directory or to the
-        cosim repository.
+        Device model card: a TOML file, or the name of a shipped card
+        (``cosim list``; see :mod:`cosim.shipped`).
     r0_ohm, r0_spread_ohm : float
         Initial resistance uniform in ``r0 +- spread``, ohm (NeuroPack: 11 kohm +- 500).
     amplitude_v : float
@@ -89,6 +88,7 @@ class WriteDisturbConfig:
         Write schemes compared (``ideal`` = ideal selector, a reference with
         no disturb by construction).
     backend : {"nodal", "ngspice"}
+        Circuit solver of the array (``cosim run --backend``).
     split_tolerance : float
         The array's sub-stepping tolerance (relative conductance change).
     """
@@ -97,7 +97,7 @@ class WriteDisturbConfig:
     r_wire_ohm: float = 1.0
     r_driver_ohm: float = 0.0
     r_sense_ohm: float = 0.0
-    model_card: str = "models/messaris2017_neuropack.toml"
+    model_card: str = "messaris2017_neuropack"
     r0_ohm: float = 11000.0
     r0_spread_ohm: float = 500.0
     amplitude_v: float = -1.2
@@ -122,20 +122,6 @@ class WriteDisturbConfig:
             raise ValueError("schemes must name at least one write scheme")
         if not 0 <= self.r0_spread_ohm < self.r0_ohm:
             raise ValueError(f"need 0 <= r0_spread_ohm < r0_ohm, got {self.r0_spread_ohm}, {self.r0_ohm}")
-
-
-def resolve_card(path: str) -> Path:
-    """The model card: as given (relative to the working directory), else
-    relative to the cosim repository; FileNotFoundError naming both."""
-    p = Path(path)
-    if p.is_file():
-        return p
-    import cosim
-
-    alt = Path(cosim.__file__).resolve().parents[1] / path
-    if not p.is_absolute() and alt.is_file():
-        return alt
-    raise FileNotFoundError(f"model card {path!r} not found (looked in the working directory and {str(alt.parent)!r})")
 
 
 def _rel_change(before: np.ndarray, after: np.ndarray) -> np.ndarray:
@@ -164,7 +150,7 @@ def _one_cell_metrics(rel: np.ndarray, sel: tuple[int, int]) -> dict:
 def run_write_disturb(cfg: WriteDisturbConfig, ctx) -> dict:
     """Run the one-cell write and the row-by-row update for every scheme."""
     n = cfg.size
-    model = load_model_card(resolve_card(cfg.model_card))
+    model = load_model_card(cfg.model_card)
     spec = CrossbarSpec(n, n, r_wordline_ohm=cfg.r_wire_ohm, r_bitline_ohm=cfg.r_wire_ohm,
                         r_driver_ohm=cfg.r_driver_ohm, r_sense_ohm=cfg.r_sense_ohm)
     r_init = ctx.rng.uniform(cfg.r0_ohm - cfg.r0_spread_ohm, cfg.r0_ohm + cfg.r0_spread_ohm, size=(n, n))

@@ -1,0 +1,105 @@
+"""Fast paths of the crossbar solver against the exact path and an independent solver (issue 9).
+
+References: the general sparse MNA solver (:func:`cosim.solvers.nodal.solve_nodal`)
+on the generated netlist (independent of the crossbar solver), and the crossbar
+solver's own exact path (``method="sparse"``: one LU solve per read, no warm
+start, no superposition).  Tolerance: 1e-9 relative, as issue 9 asks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cosim.netlist.bias import read_bias, write_bias
+from cosim.netlist.crossbar import CrossbarSpec, CrossbarSpecError
+from cosim.netlist.generate import crossbar_circuit
+from cosim.solvers.crossbar import CrossbarSolver
+from cosim.solvers.nodal import solve_nodal
+
+
+def _mna_outputs(spec, g, v):
+    """Sense currents of one read from the general MNA solver on the written netlist."""
+    with np.errstate(divide="ignore"):
+        r = 1.0 / g
+    sol = solve_nodal(crossbar_circuit(spec, r, read_bias(v, spec.cols)))
+    return np.array([sol.source_currents_a[f"v_out_{j}"] for j in range(spec.cols)])
+
+
+@pytest.mark.parametrize("cell", ["1R", "1T1R"])
+def test_read_outputs_equal_full_reads_and_the_general_solver(cell):
+    rng = np.random.default_rng(21)
+    rows, cols = 9, 6
+    spec = CrossbarSpec(rows, cols, r_wordline_ohm=1.0, r_bitline_ohm=2.0, r_driver_ohm=0.5, cell=cell)
+    g = 1 / rng.uniform(1e3, 1e5, (rows, cols))
+    g[2, 4] = 0.0
+    v = rng.uniform(-0.3, 0.3, (20, rows))
+    solver = CrossbarSolver(spec)
+    small = solver.read_outputs(g, v[:3])  # fewer than rows reads: solved directly
+    assert solver.stats["transfers"] == 0
+    big = solver.read_outputs(g, v)  # >= rows reads: through the transfer matrix
+    assert solver.stats["transfers"] == 1
+    exact = CrossbarSolver(spec, method="sparse").read(g, v).output_currents_a
+    np.testing.assert_allclose(small, exact[:3], rtol=1e-9, atol=1e-18)
+    np.testing.assert_allclose(big, exact, rtol=1e-9, atol=1e-18)
+    for k in (0, 11):
+        np.testing.assert_allclose(big[k], _mna_outputs(spec, g, v[k]), rtol=1e-9, atol=1e-18)
+    # kept for this state: a single read is now a matrix-vector product ...
+    one = solver.read_outputs(g, v[5])
+    assert one.shape == (cols,) and solver.stats["transfers"] == 1
+    np.testing.assert_allclose(one, exact[5], rtol=1e-9)
+    # ... and dropped when a conductance changes
+    g2 = g.copy()
+    g2[0, 0] *= 2
+    np.testing.assert_allclose(
+        solver.read_outputs(g2, v[5]), CrossbarSolver(spec, method="sparse").read(g2, v[5]).output_currents_a, rtol=1e-9
+    )
+
+
+def test_read_outputs_reuse_a_full_superposition_basis():
+    rng = np.random.default_rng(3)
+    spec = CrossbarSpec(5, 4, r_wordline_ohm=1.0, r_bitline_ohm=1.0)
+    g = 1 / rng.uniform(1e3, 1e4, (5, 4))
+    v = rng.uniform(0, 0.2, (8, 5))
+    solver = CrossbarSolver(spec)
+    full = solver.read(g, v)  # builds the basis
+    solves = solver.stats["solves"]
+    out = solver.read_outputs(g, v[:2])
+    assert solver.stats["solves"] == solves  # no new solve: derived from the basis
+    np.testing.assert_allclose(out, full.output_currents_a[:2], rtol=1e-9)
+
+
+def test_read_outputs_of_1s1r_cells_equal_full_reads():
+    rng = np.random.default_rng(8)
+    spec = CrossbarSpec(6, 5, r_wordline_ohm=1.0, r_bitline_ohm=1.0, cell="1S1R")
+    g = 1 / rng.uniform(1e3, 1e5, (6, 5))
+    v = rng.uniform(0.5, 0.9, (7, 6))
+    solver = CrossbarSolver(spec)
+    np.testing.assert_allclose(solver.read_outputs(g, v), solver.read(g, v).output_currents_a, rtol=1e-9)
+
+
+@pytest.mark.parametrize("scheme", ["v2", "v3"])
+def test_warm_start_equals_cold_solves_and_saves_iterations(scheme):
+    """A training-like loop: a few cells change between pulses of one bias pattern."""
+    rng = np.random.default_rng(5)
+    n = 40
+    spec = CrossbarSpec(n, n, r_wordline_ohm=1.0, r_bitline_ohm=1.0)
+    g = 1 / rng.uniform(1e3, 1e5, (n, n))
+    bias = write_bias(scheme, (n, n), [3], [5, 7], 1.0)
+    warm = CrossbarSolver(spec, warm_start=True, method="lines")
+    cold = CrossbarSolver(spec, method="lines")
+    for _ in range(6):
+        idx = rng.integers(0, n, (2, 5))
+        g[idx[0], idx[1]] *= 1.02
+        a = warm.apply(g, bias)
+        b = cold.apply(g, bias)
+        exact = CrossbarSolver(spec, method="sparse").apply(g, bias)
+        for sol in (a, b):
+            np.testing.assert_allclose(sol.cell_voltages_v, exact.cell_voltages_v, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(sol.sense_currents_a, exact.sense_currents_a, rtol=1e-9, atol=1e-15)
+    assert warm.stats["cg_iterations"] < cold.stats["cg_iterations"]
+
+
+def test_warm_start_must_be_a_bool():
+    with pytest.raises(CrossbarSpecError, match="warm_start"):
+        CrossbarSolver(CrossbarSpec(2, 2), warm_start="yes")
