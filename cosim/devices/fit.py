@@ -75,6 +75,11 @@ FIT_SPECS: dict[str, tuple[FitParam, ...]] = {
 }
 
 
+def _params_of(model: DeviceModel) -> dict[str, Any]:
+    """A model's constructor keywords (every fittable model has ``params``, from ParamsMixin)."""
+    return dict(getattr(model, "params"))  # noqa: B009 (DeviceModel itself does not declare it)
+
+
 def _to_u(p: FitParam, value: float) -> float:
     return float(np.log(abs(value))) if p.log else float(value)
 
@@ -209,14 +214,14 @@ def _card_text(res: FitResult, base_sources: dict[str, str], base_name: str) -> 
            f"{len(res.data.trains)} train(s)",
            f'model = "{res.model_name}"',
            f'description = "{res.model_name} fitted to {Path(res.data_name).name} (cosim fit)"', "", "[params]"]
-    for k, v in res.model.params.items():
+    for k, v in _params_of(res.model).items():
         if k in ("rtol", "atol") and k not in res.base_params:
             continue
         out.append(f"{k} = {_toml_value(v)}")
     out += ["", "[sources]",
             f"data = {_toml_value(res.data_name)}",
             f"fit = {_toml_value(f'cosim fit: bounded least squares on ln R (scipy.optimize.least_squares, trf), {res.n_starts} starts, seed {res.seed}; base card {base_name}; ' + ('amplitudes negated (--mirror: the data program with the opposite polarity to the model); ' if res.mirror else '') + f'RMS ln-R residual {res.residual_total:.4g}')}"]
-    for k in res.model.params:
+    for k in _params_of(res.model):
         if k in ("rtol", "atol") and k not in res.base_params:
             continue
         if k in fitted:
@@ -307,7 +312,7 @@ def fit_model(
         if bad:
             raise DeviceError(f"cosim fit: {model} cannot fit {', '.join(bad)}; fittable: {', '.join(sorted(names))}")
         specs = tuple(p for p in specs if p.name in fit_params)
-    defaults = get_model(model, **base_params).params
+    defaults = _params_of(get_model(model, **base_params))
     lo_u, hi_u = np.array([_u_bounds(p) for p in specs]).T
     r_meas = np.concatenate(data.resistance_ohm)
     ln_meas = np.log(r_meas)
@@ -387,12 +392,14 @@ def _fit_data_range(model: str, params: dict, data: PulseData) -> tuple[dict, li
     r_all = np.concatenate([data.r0_ohm] + list(data.resistance_ohm))
     lo, hi = float(np.min(r_all)), float(np.max(r_all))
     out, changed = dict(params), []
-    defaults = get_model(model, **params).params
+    defaults = _params_of(get_model(model, **params))
     if model == "messaris2017":
         if float(defaults["r_max_ohm"]) < 2.0 * hi:
-            out["r_max_ohm"], _ = 10.0 * hi, changed.append("r_max_ohm")
+            out["r_max_ohm"] = 10.0 * hi
+            changed.append("r_max_ohm")
         if float(defaults["r_min_ohm"]) > 0.5 * lo:
-            out["r_min_ohm"], _ = 0.1 * lo, changed.append("r_min_ohm")
+            out["r_min_ohm"] = 0.1 * lo
+            changed.append("r_min_ohm")
     elif model in ("vteam", "linear_ion_drift"):
         r_on, r_off = float(defaults["r_on_ohm"]), float(defaults["r_off_ohm"])
         if not (r_on < lo and hi < r_off):

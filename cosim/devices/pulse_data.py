@@ -62,7 +62,7 @@ class PulseData:
         """Total number of pulses over all trains."""
         return int(sum(a.size for a in self.amplitude_v))
 
-    def subset(self, trains: list[str]) -> "PulseData":
+    def subset(self, trains: list[str]) -> PulseData:
         """The trains named in ``trains`` (``PulseDataError`` for an unknown label)."""
         idx = []
         for t in trains:
@@ -73,7 +73,7 @@ class PulseData:
                          [self.width_s[i] for i in idx], [self.resistance_ohm[i] for i in idx], self.source,
                          [self.lines[i] for i in idx] if self.lines else [])
 
-    def mirrored(self) -> "PulseData":
+    def mirrored(self) -> PulseData:
         """The same trains with every amplitude negated."""
         return PulseData(list(self.trains), self.r0_ohm.copy(), [-a for a in self.amplitude_v],
                          [w.copy() for w in self.width_s], [r.copy() for r in self.resistance_ohm],
