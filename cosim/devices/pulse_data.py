@@ -256,3 +256,41 @@ def pulse_data_from_model(model: DeviceModel, r0_ohm: Any, trains: list[tuple[np
         res = [r * np.exp(noise_rel * rng.standard_normal(r.shape)) for r in res]
     data.resistance_ohm = res
     return data
+
+
+def sine_iv_loop(model: DeviceModel, state0: Any, amplitude_v: float, freq_hz: float, *,
+                 periods: int = 1, steps_per_period: int = 400) -> dict[str, np.ndarray]:
+    """Current-voltage loop of one device under ``v(t) = amplitude_v sin(2 pi freq_hz t)``.
+
+    The voltage is held at its midpoint value over each of the
+    ``steps_per_period`` steps of a period (the state moves with
+    ``model.advance``; error O(step^2) in the state), and the current is
+    ``model.current_a`` at the step's end.
+
+    Returns
+    -------
+    dict with ``t_s``, ``v_v``, ``i_a``, ``state`` : ndarray (periods * steps_per_period + 1,)
+
+    Raises
+    ------
+    DeviceError
+        Non-finite amplitude, non-positive frequency or step counts.
+    """
+    if not np.isfinite(amplitude_v):
+        raise DeviceError(f"sine_iv_loop: amplitude {amplitude_v!r} V is not a finite number")
+    if not (np.isfinite(freq_hz) and freq_hz > 0):
+        raise DeviceError(f"sine_iv_loop: frequency {freq_hz!r} Hz must be finite and > 0")
+    if int(periods) < 1 or int(steps_per_period) < 8:
+        raise DeviceError(f"sine_iv_loop: periods >= 1 and steps_per_period >= 8, got {periods!r}, {steps_per_period!r}")
+    n = int(periods) * int(steps_per_period)
+    dt = 1.0 / (freq_hz * steps_per_period)
+    t = np.arange(n + 1) * dt
+    v = amplitude_v * np.sin(2 * np.pi * freq_hz * t)
+    v_mid = amplitude_v * np.sin(2 * np.pi * freq_hz * (t[:-1] + 0.5 * dt))
+    s = np.empty(n + 1)
+    s[0] = float(np.asarray(model.check_state(state0)))
+    state = np.asarray(s[0])
+    for k in range(n):
+        state = model.advance(state, v_mid[k], dt)
+        s[k + 1] = float(state)
+    return {"t_s": t, "v_v": v, "i_a": np.asarray(model.current_a(s, v), dtype=float), "state": s}
