@@ -20,7 +20,7 @@ CARDS = sorted((REPO / "models").glob("*.toml"))
 def test_there_are_cards_for_every_model():
     kinds = {tomllib.loads(p.read_text())["model"] for p in CARDS}
     assert kinds == set(MODELS) == {"messaris2017", "measured_curve", "vteam", "linear_ion_drift",
-                                                "yakopcic", "stanford_pku"}
+                                                "yakopcic", "stanford_pku", "veriloga"}
 
 
 @pytest.mark.parametrize("card", CARDS, ids=[p.name for p in CARDS])
@@ -42,6 +42,7 @@ PROGRAMMING_PULSE = {
     "linear_ion_drift": (1.0, 1e-3, 0.5),
     "yakopcic": (0.5, 1e-4, 0.5),
     "stanford_pku": (1.4, 5e-9, 1.0e-9),
+    "veriloga": (0.5, 1e-10, 0.5),   # models/vteam_va.toml
 }
 
 
@@ -67,7 +68,7 @@ def test_every_card_moves_the_way_its_polarity_says(card):
 
 
 def test_registry_errors_name_the_offender(tmp_path):
-    with pytest.raises(DeviceError, match="unknown device model 'hp'; known models: linear_ion_drift, measured_curve, messaris2017, stanford_pku, vteam, yakopcic"):
+    with pytest.raises(DeviceError, match="unknown device model 'hp'; known models: linear_ion_drift, measured_curve, messaris2017, stanford_pku, veriloga, vteam, yakopcic"):
         get_model("hp")
     with pytest.raises(DeviceError, match="messaris2017: unknown parameter\\(s\\) Ap"):
         get_model("messaris2017", Ap=1.0)

@@ -36,10 +36,12 @@ def _duration(seconds: float) -> str:
 
 
 def pulse_train_with_cost(model, state0, amplitude_v: float, width_s: float, count: int, *,
-                          as_json: bool = False) -> np.ndarray:
+                          as_json: bool = False, return_state: bool = False):
     """:func:`cosim.cli.cmd_device.pulse_train`, with the memory check, cost line and progress.
 
-    Returns the same resistances (ohm) as ``pulse_train`` for the same arguments.
+    Returns the same resistances (ohm) as ``pulse_train`` for the same arguments;
+    with ``return_state``, ``(resistances, final_state)`` so that a next train
+    continues from where this one ended.
     """
     per = _BYTES_PER_PULSE_JSON if as_json else _BYTES_PER_PULSE
     check_fits(f"cosim device --count {count}", float(count) * per)
@@ -66,4 +68,4 @@ def pulse_train_with_cost(model, state0, amplitude_v: float, width_s: float, cou
             bar.update(10_000 if k + 1 - bar.n >= 10_000 else k + 1 - bar.n)
     if bar is not None:
         bar.close()
-    return out
+    return (out, state) if return_state else out

@@ -11,8 +11,8 @@ A model card is a TOML file::
     a_p = "Huang et al. 2022 (NeuroPack), Table 2"
     ...
 
-Parameters whose name ends in ``_csv`` are file paths, resolved relative to
-the card's folder (so ``models/measured_4x4.toml`` can say
+Parameters whose name ends in ``_csv`` or ``_va`` are file paths, resolved
+relative to the card's folder (so ``models/measured_4x4.toml`` can say
 ``curve_csv = "data/conductance_vs_pulse_4x4.csv"``).
 """
 
@@ -28,13 +28,15 @@ from cosim.devices.linear_drift import LinearIonDrift
 from cosim.devices.measured import MeasuredCurve
 from cosim.devices.messaris import Messaris2017
 from cosim.devices.stanford_pku import StanfordPKU
+from cosim.devices.veriloga import VerilogAModel
 from cosim.devices.vteam import VTEAM
 from cosim.devices.yakopcic import Yakopcic
 from cosim.shipped import card_path
 
 #: Registry name -> model class.
 MODELS: dict[str, type[DeviceModel]] = {
-    cls.name: cls for cls in (Messaris2017, MeasuredCurve, VTEAM, LinearIonDrift, Yakopcic, StanfordPKU)
+    cls.name: cls for cls in (Messaris2017, MeasuredCurve, VTEAM, LinearIonDrift, Yakopcic, StanfordPKU,
+                             VerilogAModel)
 }
 
 _CARD_KEYS = {"model", "description", "params", "sources", "references"}
@@ -110,7 +112,7 @@ def read_model_card(path: str | Path) -> dict[str, Any]:
         raise DeviceError(f"model card {str(path)!r} has no 'model = \"...\"' line")
     params = dict(card.get("params", {}))
     for key, val in params.items():
-        if key.endswith("_csv") and isinstance(val, str):
+        if key.endswith(("_csv", "_va")) and isinstance(val, str):
             params[key] = str((path.parent / val).resolve())
     return {
         "model": card["model"],
