@@ -60,6 +60,8 @@ def _train(cfg: SNNConfig, n: int, backend: str = "ideal", seed: int = 0, per_ce
         pulses += r.write_totals["pulses"]
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     out = {"samples": n, "wall_s": wall, "cpu_s": cpu, "train_accuracy": ok / n, "pulses": pulses}
+    if array is not None:
+        out["_state"] = np.array(array.state)  # for comparisons; dropped before printing
     if n == len(data.x_train):
         pred, _ = net.predict(data.x_test)
         out["test_accuracy"] = float(np.mean(pred == data.y_test))
@@ -108,10 +110,13 @@ def main(argv=None) -> dict:
                 ref = _train(cfg, args.n_nodal, backend="nodal", fast_paths=False)
                 r["reference_cpu_s_per_sample"] = ref["cpu_s"] / args.n_nodal
                 r["speedup_over_reference"] = ref["cpu_s"] / max(r["cpu_s"], 1e-9)
+                r["max_rel_state_diff_vs_reference"] = float(np.max(np.abs(r["_state"] - ref["_state"]) / ref["_state"]))
             res[f"nodal_{scheme}_r{args.r_wire:g}"] = r
             print(f"scheme {scheme}: circuit {r['cpu_s_per_sample'] * 1e3:.1f} ms CPU per sample, ideal array "
                   f"{r['ideal_cpu_s_per_sample'] * 1e3:.2f} ms, ratio {r['cpu_ratio_to_ideal']:.1f} (goal <= 10)",
                   flush=True)
+    for r in res.values():
+        r.pop("_state", None)
     print(json.dumps(res, indent=1))
     return res
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cosim.algorithms.cores import Core, CoreError, ExactSynapses, LIFNeuron, Seen, SynapseConfig, build_synapses
+from cosim.algorithms.cores import Core, CoreError, ExactSynapses, Izhikevich, LIFNeuron, Seen, SynapseConfig, build_synapses
 from cosim.algorithms.cores.drtp import DRTPHiddenRule, OutputDeltaRule, TwoLayerNet
 from cosim.runs.run import run_experiment
 
@@ -61,14 +61,15 @@ def test_drtp_learns_digits_near_bp(tmp_path):
     assert abs(acc["drtp_software"] - acc["bp_software"]) < 0.15
 
 
-def _tiny_memristive(backend):
+def _tiny_memristive(backend, hidden_neuron="lif"):
     rng = np.random.default_rng(1)
     cfg = SynapseConfig(w_max=1.0, tolerance=0.01, r_wire_ohm=0.0)
+    neuron = LIFNeuron(1.0, 0.0) if hidden_neuron == "lif" else Izhikevich.preset("regular_spiking", current_gain=50.0)
     hidden = Core(build_synapses(cfg, rng.uniform(-0.6, 0.6, (5, 3)), backend=backend, rng=np.random.default_rng(0)),
-                  LIFNeuron(1.0, 0.0), DRTPHiddenRule(rng.uniform(-1, 1, (2, 3)), 0.2, 0.0, 1.0))
+                  neuron, DRTPHiddenRule(rng.uniform(-1, 1, (2, 3)), 0.2, 0.0, 1.0))
     output = Core(build_synapses(cfg, rng.uniform(-0.6, 0.6, (3, 2)), backend=backend, rng=np.random.default_rng(0)),
                   LIFNeuron(0.5, 0.0), OutputDeltaRule(0.2))
-    net = TwoLayerNet(hidden, output, n_steps=5)
+    net = TwoLayerNet(hidden, output, n_steps=5 if hidden_neuron == "lif" else 20)
     x = (rng.random((3, 5)) < 0.6).astype(float)
     pulses = 0
     for k, xi in enumerate(x):
@@ -77,13 +78,14 @@ def _tiny_memristive(backend):
     return net.hidden.weights(), net.output.weights(), pulses
 
 
-def test_both_layers_on_arrays_one_code_path_on_three_backends():
+@pytest.mark.parametrize("hidden_neuron", ["lif", "izhikevich"])
+def test_both_layers_on_arrays_one_code_path_on_three_backends(hidden_neuron):
     if shutil.which("ngspice") is None:
         pytest.fail("ngspice is part of the set-up (setup.sh) and must be on PATH")
-    w1, w2, pulses = _tiny_memristive("ideal")
+    w1, w2, pulses = _tiny_memristive("ideal", hidden_neuron)
     assert pulses > 0
     for backend in ("nodal", "ngspice"):
-        v1, v2, p = _tiny_memristive(backend)
+        v1, v2, p = _tiny_memristive(backend, hidden_neuron)
         # the same cells get the same pulses (the weights agree to rounding); the ideal backend
         # may merge equal-width pulses on different lines into one bias, so it counts no more
         assert p >= pulses

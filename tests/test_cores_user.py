@@ -112,3 +112,14 @@ def test_errors_name_the_problem(tmp_path):
                      "def make_core(p, n_in, n_out, rng):\n    return CoreSpec(None, None, np.zeros((3, 3)))\n")
     with pytest.raises(UserCoreError, match=r"w_init has shape \(3, 3\); the layer is \(4, 2\)"):
         make(core_file=str(wrong))
+
+
+def test_user_core_on_the_nodal_circuit_equals_the_ideal_array_without_wires(tmp_path):
+    cfg = {"experiment": "user_core", "core_file": str(EXAMPLE), "n_train": 10, "n_test": 10, "n_steps": 5,
+           "figures": False, "params": {"threshold": 0.5, "learning_rate": 0.05},
+           "synapses": {"weights": "memristive", "tolerance": 0.01, "r_wire_ohm": 0.0}}
+    runs = {b: run_experiment({**cfg, "backend": b}, out_dir=tmp_path / b, progress=False, quiet=True)
+            for b in ("ideal", "nodal")}
+    assert runs["ideal"].metrics["pulses"] > 0 and runs["nodal"].metrics["backend"] == "nodal"
+    w = {b: np.load(r.out_dir / "trace.npz")["w_after"] for b, r in runs.items()}
+    np.testing.assert_allclose(w["nodal"], w["ideal"], atol=1e-6)

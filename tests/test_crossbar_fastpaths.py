@@ -103,3 +103,25 @@ def test_warm_start_equals_cold_solves_and_saves_iterations(scheme):
 def test_warm_start_must_be_a_bool():
     with pytest.raises(CrossbarSpecError, match="warm_start"):
         CrossbarSolver(CrossbarSpec(2, 2), warm_start="yes")
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols", "r_first_wl_ohm"),
+    [(12, 3, 1.0), (12, 3, 0.0), (3, 8, 1.0), (3, 8, 0.0)],  # 0: driver ends fixed (Dirichlet)
+)
+def test_transfer_matrix_from_min_rows_cols_solves(rows, cols, r_first_wl_ohm):
+    """cols < rows: by reciprocity from cols solves; rows <= cols: from rows unit inputs.
+    Both against the exact path and the general MNA solver, with and without fixed ports."""
+    rng = np.random.default_rng(rows * cols)
+    r_wl = np.full((rows, cols), 1.5)
+    r_wl[:, 0] = r_first_wl_ohm
+    spec = CrossbarSpec(rows, cols, r_wordline_ohm=r_wl, r_bitline_ohm=0.7)
+    g = 1 / rng.uniform(1e3, 1e5, (rows, cols))
+    v = rng.uniform(-0.3, 0.3, (min(rows, cols) + 2, rows))
+    solver = CrossbarSolver(spec)
+    out = solver.read_outputs(g, v)
+    assert solver.stats["transfers"] == 1
+    assert solver.stats["solves"] == min(rows, cols)
+    exact = CrossbarSolver(spec, method="sparse").read(g, v).output_currents_a
+    np.testing.assert_allclose(out, exact, rtol=1e-9, atol=1e-18)
+    np.testing.assert_allclose(out[1], _mna_outputs(spec, g, v[1]), rtol=1e-9, atol=1e-18)

@@ -35,13 +35,12 @@ SMALL = {
                      "base": {"dataset": "digits", "n_train": 30, "n_test": 10, "figures": False},
                      "variants": {"software": "weights=software", "memristive": ""}}, []),
     "stdp_wta": (ALG / "stdp_digits.toml", ["n_train=20", "n_test=10", "n_neurons=4", "figures=false"]),
-    "drtp_digits": (ALG / "drtp_digits.toml", ["n_train=20", "n_test=10", "n_hidden=8", "epochs=1", "figures=false"]),
-    "izhikevich_presets": (ALG / "izhikevich_presets.toml", ['presets=["regular_spiking"]', "duration_ms=50.0",
-                                                             "figures=false"]),
-    "tempotron_digits": (ALG / "tempotron_digits.toml", ["n_train=20", "n_test=10", "epochs=1", "figures=false"]),
-    "tempotron_latency": (ALG / "tempotron_latency.toml", ["n_afferents=10", "loads=[0.5]", "report_load=0.5",
-                                                           "epochs=2", "figures=false"]),
-    "user_core": (ALG / "user_core_digits.toml", ["n_train=20", "n_test=10", "epochs=1", "figures=false"]),
+    "izhikevich_presets": (ALG / "izhikevich_presets.toml", ['presets=["regular_spiking"]', "duration_ms=50"]),
+    "tempotron_latency": (ALG / "tempotron_latency.toml",
+                          ["n_afferents=10", "loads=[0.5]", "report_load=0.5", "epochs=2"]),
+    "tempotron_digits": (ALG / "tempotron_digits.toml", ["n_train=20", "n_test=10", "epochs=1"]),
+    "drtp_digits": (ALG / "drtp_digits.toml", ["n_train=20", "n_test=10", "n_hidden=8", "epochs=1"]),
+    "user_core": (ALG / "user_core_digits.toml", ["n_train=20", "n_test=10", "epochs=1"]),
 }
 
 

@@ -150,7 +150,7 @@ class CircuitBackend:
         self._g_ref: np.ndarray | None = None
         self.set_line_pulses(line_pulses)
         self.stats = {"stale_solves": 0, "exact_solves": 0, "line_pulses": 0, "memo_reads": 0}
-        self._memo_state = None
+        self._memo_state = self._memo_g = None
         self._memo: dict[bytes, tuple] = {}
 
     #: most read vectors remembered for one state
@@ -186,8 +186,9 @@ class CircuitBackend:
 
     def _memo_read(self, model, state, g_s, v_in_v):
         """Exact read, each vector solved at most once per state object (see ``line_pulses``)."""
-        if state is not self._memo_state:
-            self._memo_state, self._memo = state, {}
+        # the arrays are replaced, never changed in place, when the state moves: identity is exact
+        if state is not self._memo_state or g_s is not self._memo_g:
+            self._memo_state, self._memo_g, self._memo = state, g_s, {}
         vecs = np.atleast_2d(v_in_v)
         keys = [vec.tobytes() for vec in vecs]
         miss = [k for k, key in enumerate(keys) if key not in self._memo]

@@ -6,7 +6,8 @@ that exploits linearity: a read of linear cells is linear in the inputs, so
 * the full solution of a batch is ``v_in @ basis``, the basis being the node
   voltages of the ``rows`` unit-input reads (:meth:`_read_by_superposition`);
 * the outputs alone are ``v_in @ M``, ``M`` (rows, cols) the bit-line currents
-  of the unit-input reads, the *transfer matrix* (:meth:`_outputs_linear`);
+  of the unit-input reads, the *transfer matrix* (:meth:`_outputs_linear`),
+  from ``min(rows, cols)`` solves: by reciprocity when ``cols < rows``;
 
 both are built once per conductance state and kept with the factors.  It also
 keeps the last solution of each bias pattern for warm starts
@@ -66,7 +67,7 @@ class _ReadsMixin:
 
     def _outputs_linear(self, net, g_eff, v_wl):
         """Bit-line currents (batch, cols) of reads ``v_wl`` (batch, rows) of linear cells."""
-        rows, _ = self.spec.shape
+        rows, cols = self.spec.shape
         batch = v_wl.shape[0]
         factor = self._factor_for(net, g_eff)
         have = self._transfer is not None and self._transfer[0] is factor
@@ -75,15 +76,39 @@ class _ReadsMixin:
             _, phi_w, phi_b = self._basis
             m = (g_eff * (phi_w - phi_b).reshape(rows, *g_eff.shape)).sum(axis=1)
             self._transfer, have = (factor, m), True
-        if not have and batch >= rows:
-            # a bit line's sense current is the sum of its cell currents (KCL on the whole line)
-            m = self._unit_responses(net, g_eff, lambda vw, vb: (g_eff * (vw - vb)).sum(axis=1))
+        if not have and batch >= min(rows, cols):
+            if cols < rows:
+                m = self._adjoint_transfer(net, g_eff)
+            else:
+                # a bit line's sense current is the sum of its cell currents (KCL on the whole line)
+                m = self._unit_responses(net, g_eff, lambda vw, vb: (g_eff * (vw - vb)).sum(axis=1))
             self._transfer, have = (factor, m), True
             self.stats["transfers"] += 1
         if have:
             return v_wl @ self._transfer[1]
         vw, vb = self._solve_linear_warm(net, g_eff, v_wl, np.zeros((batch, self.spec.cols)))
         return (g_eff * (vw - vb)).sum(axis=1)
+
+    def _adjoint_transfer(self, net, g_eff):
+        """Transfer matrix (rows, cols) from ``cols`` solves, by reciprocity.
+
+        The array is a reciprocal network and its driver and sense ends are
+        ports held at source voltages, so its short-circuit admittances are
+        symmetric: the sense current of bit line ``j`` per volt on word line
+        ``i`` (every other port at 0 V) equals minus the current word line
+        ``i``'s driver delivers when bit line ``j``'s sense end is at 1 V and
+        every word line at 0 V.  That driver current is the sum of the word
+        line's cell currents (KCL on the whole line).
+        """
+        rows, cols = self.spec.shape
+        block = max(1, min(cols, self.UNIT_BLOCK_VALUES // (rows * cols)))
+        eye = np.eye(cols)
+        parts = []
+        for k in range(0, cols, block):
+            n = min(block, cols - k)
+            vw, vb = self._solve_linear(net, g_eff, np.zeros((n, rows)), eye[k : k + n])
+            parts.append(-(g_eff * (vw - vb)).sum(axis=2))  # (n, rows): column k.. of M
+        return np.concatenate(parts).T
 
     def _solve_linear_warm(self, net, g_eff, v_wl, v_bl):
         """:meth:`_solve_linear`, started from the last solution of the same network and line voltages

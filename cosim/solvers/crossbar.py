@@ -17,7 +17,10 @@ nodal one, symmetric positive definite:
   segment and the sense resistance.  When that series resistance is 0 the
   node is *fixed* at the source voltage and eliminated into the right-hand
   side (exact; no tiny resistor);
-* zero-resistance segments merge their two nodes into one (exact);
+* zero-resistance segments merge their two nodes into one (exact); a cell
+  so much better conducting than the weakest wire that rounding would swamp
+  its current is refused, naming the cell (issue 13; see
+  :func:`cosim.solvers._xbar_checks._check_conditioning`);
 * ``g = 0`` cells are simply absent (open, exact); a floating line (NaN in a
   :class:`~cosim.netlist.bias.Bias`) has no source; a group of nodes with no
   path to any source is an error naming its lines;
@@ -38,11 +41,10 @@ Linear solves
 and reuses the factors for every right-hand side, so a batch of read vectors
 costs one factorisation.
 
-The code is split along its seams: input checks (:mod:`._xbar_checks`), the
-series split of non-linear cells (:mod:`._xbar_series`), the network and its
-factorisations (:mod:`._xbar_network`, :mod:`._xbar_lines`), Newton's method
-(:mod:`._xbar_newton`) and the result assembly (:mod:`._xbar_result`); this
-module holds the solver and keeps every public name importable from here.
+Modules: checks ``_xbar_checks``, series split ``_xbar_series``, network and
+factors ``_xbar_network`` / ``_xbar_lines``, Newton ``_xbar_newton``, many reads
+and warm starts ``_xbar_batch``, results ``_xbar_result``; every public name
+stays importable from here.
 """
 
 from __future__ import annotations
@@ -134,8 +136,9 @@ class CrossbarSolver(_ReadsMixin, _NewtonMixin):
     CG iterations (``"cg_iterations"``, summed over every line-CG block).
     For outputs only (bit-line currents; inference, test-set evaluation)
     use :meth:`read_outputs`: no full solution is assembled, and a batch of
-    at least ``rows`` reads builds the (rows, cols) transfer matrix once per
-    conductance state, after which every read is a matrix-vector product.
+    at least ``min(rows, cols)`` reads builds the (rows, cols) transfer
+    matrix once per conductance state, after which every read is a
+    matrix-vector product.
 
     Examples
     --------
@@ -217,15 +220,13 @@ class CrossbarSolver(_ReadsMixin, _NewtonMixin):
     def read_outputs(self, g_cell_s, v_in_v, *, device_iv=None) -> np.ndarray:
         """Outputs-only read: the bit-line (sense) currents, without the full solution.
 
-        Same circuit and arguments as :meth:`read`; no node voltages or cell
-        arrays are assembled.  For linear cells (1R, 1T1R with ohmic
-        devices) on the nodal backend, a batch of at least ``rows`` reads
-        first builds the transfer matrix ``M`` (rows, cols) of this
-        conductance state from the ``rows`` unit-input responses (exact: the
-        read is linear in the inputs), kept with the factors; this and every
-        later call at the same conductances is then ``v_in_v @ M``.
-        Non-linear cells and the ngspice backend solve each read and sum the
-        cell currents.
+        Same circuit and arguments as :meth:`read`, nothing else assembled.
+        Linear cells on the nodal backend: a batch of >= ``min(rows, cols)``
+        reads builds the transfer matrix ``M`` (rows, cols) from that many
+        solves (unit inputs, or by reciprocity unit sense voltages; exact),
+        kept with the factors: every call at those conductances is then
+        ``v_in_v @ M``.
+        Non-linear cells and ngspice solve each read.
 
         Parameters
         ----------

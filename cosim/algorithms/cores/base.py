@@ -24,7 +24,7 @@ weights are signed or not in siemens. :func:`build_synapses` makes any of
 them on any backend from one :class:`SynapseConfig`.
 
 :class:`Core` runs one layer for the time steps of one sample and asks the
-rule for the update. Multi-layer networks (:mod:`.drtp`) keep one synapse
+rule for the update. Multi-layer networks (:mod:`cosim.algorithms.cores.drtp`) keep one synapse
 object -- one array or one region of an array -- per layer.
 """
 
@@ -307,6 +307,8 @@ class SynapseConfig:
     max_steps : int
         Verified writes: most pulses per cell and update.
     predictor : {"nominal", "circuit"}
+        Verified writes: predict with the device model at the nominal amplitude ("nominal")
+        or at the voltage the circuit delivers ("circuit").
     scheme : {"ideal", "v2", "v3", "floating"}
         Write scheme of every pulse.
     v_read_v : float
@@ -320,6 +322,7 @@ class SynapseConfig:
     r_wire_ohm : float
         Word- and bit-line segment resistance (circuit backends), ohm.
     cell : {"1R", "1S1R", "1T1R"}
+        Cell kind (circuit backends; "1S1R": device + sinh selector).
     """
 
     weights: Literal["memristive", "software"] = "memristive"

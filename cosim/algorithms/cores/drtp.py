@@ -7,7 +7,7 @@ array). An image is presented for ``n_steps`` steps (every active pixel
 spikes in every step); rates are spike counts over ``n_steps``.
 
 Updates (per sample, or summed over ``batch_size`` samples before one write)
----------------------------------------------------------------------------
+----------------------------------------------------------------------------
 * output layer, from its own error: ``e = r_out - y*`` (``y*`` one-hot),
   ``dW2 = -eta_out * outer(r_hidden, e)`` (:class:`OutputDeltaRule`);
 * hidden layer, DRTP: ``delta = (B^T y*) * f'``, ``dW1 = -eta_hidden *

@@ -39,6 +39,7 @@ class IzhikevichPresetsConfig:
     dt_ms : float
         Euler step, ms.
     figures : bool
+        Save the figures.
     """
 
     presets: list[str] = field(default_factory=lambda: list(PRESETS))
