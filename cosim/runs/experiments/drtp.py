@@ -17,8 +17,8 @@ spikes. Each entry of ``variants`` trains the same initial network for
 
 Changes are summed over ``batch_size`` samples before each write.
 Metrics: ``test_accuracy`` (the last variant), ``test_accuracy_by_variant``,
-``test_accuracy_per_epoch``, ``train_accuracy_per_epoch``, pulses and time
-per variant. Figures: ``accuracy_per_epoch.png``, ``hidden_weights.png``
+``test_accuracy_per_epoch``, ``train_accuracy_per_epoch``, pulses per
+variant (the time per variant is in ``run.json``, ``timing.<variant>.train_s``). Figures: ``accuracy_per_epoch.png``, ``hidden_weights.png``
 (the first hidden units' input weights of the last variant),
 ``output_weights.png`` and ``raster.png`` (hidden and output spikes of one
 test image).
