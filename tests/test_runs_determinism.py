@@ -35,6 +35,15 @@ SMALL = {
                      "base": {"dataset": "digits", "n_train": 30, "n_test": 10, "figures": False},
                      "variants": {"software": "weights=software", "memristive": ""}}, []),
     "stdp_wta": (ALG / "stdp_digits.toml", ["n_train=20", "n_test=10", "n_neurons=4", "figures=false"]),
+    "izhikevich_presets": (ALG / "izhikevich_presets.toml", ["duration_ms=60", "figures=false"]),
+    "tempotron_latency": (ALG / "tempotron_latency.toml", ["n_afferents=10", "loads=[1.0]", "epochs=2",
+                                                           "figures=false"]),
+    "tempotron_digits": (ALG / "tempotron_digits.toml", ["n_train=20", "n_test=10", "epochs=1", "figures=false"]),
+    "drtp_digits": (ALG / "drtp_digits.toml", ["n_train=20", "n_test=10", "epochs=1", "n_hidden=10",
+                                               "figures=false"]),
+    "user_core": ({"experiment": "user_core", "core_file": str(Path(__file__).resolve().parents[1] / "examples"
+                                                                / "delta_rule_core.py"),
+                   "n_train": 20, "n_test": 10, "n_steps": 3, "figures": False}, []),
 }
 
 

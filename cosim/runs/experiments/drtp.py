@@ -167,9 +167,10 @@ def run_drtp(config: DRTPConfig, ctx) -> dict:
         "test_accuracy_per_epoch": test_curve,
         "train_accuracy_per_epoch": train_curve,
         "pulses": pulses,
-        "time_s_by_variant": times,
         "backend": backend,
     }
+    for name, seconds in times.items():
+        ctx.timing(f"{name}.s", seconds)
     net = nets[last]
     w1, w2 = np.array(net.hidden.weights()), np.array(net.output.weights())
     ctx.save_trace("trace", w1_init=init["w1"], w2_init=init["w2"], projection=init["B"], w1=w1, w2=w2)

@@ -21,7 +21,7 @@ run's backend) and trains one layer: every training image is shown for
 written after each image, and the answer is the output with the most spikes.
 
 Metrics: ``test_accuracy``, ``train_accuracy_per_epoch``,
-``test_accuracy_per_epoch``, ``pulses``, ``train_time_s``. Figures:
+``test_accuracy_per_epoch``, ``pulses`` (training time: ``run.json``). Figures:
 ``accuracy_per_epoch.png``, ``weights.png``.
 """
 
@@ -172,7 +172,7 @@ def run_user_core(config: UserCoreConfig, ctx) -> dict:
         preds = np.array([core.present(steps(x), phase="test").prediction() for x in data.x_test])
         test_curve.append(float(np.mean(preds == data.y_test)))
         ctx.checkpoint({"test_accuracy_per_epoch": test_curve})
-    elapsed = time.perf_counter() - t0
+    ctx.timing("train_s", time.perf_counter() - t0)
     w_after = np.array(core.weights())
     ctx.save_trace("trace", w_before=w_before, w_after=w_after, test_pred=preds, test_labels=data.y_test)
     if cfg.figures and ctx.figures:
@@ -185,7 +185,7 @@ def run_user_core(config: UserCoreConfig, ctx) -> dict:
     ctx.log(f"user_core: test accuracy {test_curve[-1] * 100:.1f} % ({backend}, {pulses} pulses)")
     return {"test_accuracy": test_curve[-1], "train_accuracy_per_epoch": train_curve,
             "test_accuracy_per_epoch": test_curve, "pulses": pulses, "backend": backend,
-            "weights": cfg.synapses.weights, "train_time_s": elapsed}
+            "weights": cfg.synapses.weights}
 
 
 EXPERIMENTS = {"user_core": (UserCoreConfig, run_user_core)}
