@@ -61,15 +61,19 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     ep = bench_epochs(args.r_wire)
     t_i, t_n = ep["ideal"][0], ep["nodal"][0]
-    print(f"4x4, 50 epochs ({ep['nodal'][2]} write pulses, V/2): ideal {t_i * 1e3:.1f} ms, "
-          f"nodal with {args.r_wire:g} ohm wires/driver/sense {t_n * 1e3:.1f} ms "
-          f"(nodal/ideal = {t_n / t_i:.1f}x; {t_n:.2f} s of the 1 s budget)")
+    print(
+        f"4x4, 50 epochs ({ep['nodal'][2]} write pulses, V/2): ideal {t_i * 1e3:.1f} ms, "
+        f"nodal with {args.r_wire:g} ohm wires/driver/sense {t_n * 1e3:.1f} ms "
+        f"(nodal/ideal = {t_n / t_i:.1f}x; {t_n:.2f} s of the 1 s budget)"
+    )
     sd = bench_seeds(args.seeds, args.per_seed)
     ref = REFERENCE_S_PER_RUN * args.seeds
-    print(f"{args.seeds} seeds, reference mode: batched {sd['batch_s']:.2f} s; one seed at a time on the ideal "
-          f"array ~{sd['array_loop_s']:.1f} s (batched is {sd['array_loop_s'] / sd['batch_s']:.0f}x faster); "
-          f"the reference program ~{ref:.0f} s (batched is {ref / sd['batch_s']:.0f}x faster); "
-          f"fraction converged {sd['fraction']:.3f}")
+    print(
+        f"{args.seeds} seeds, reference mode: batched {sd['batch_s']:.2f} s; one seed at a time on the ideal "
+        f"array ~{sd['array_loop_s']:.1f} s (batched is {sd['array_loop_s'] / sd['batch_s']:.0f}x faster); "
+        f"the reference program ~{ref:.0f} s (batched is {ref / sd['batch_s']:.0f}x faster); "
+        f"fraction converged {sd['fraction']:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -48,13 +48,15 @@ def bench_pulse_vs_solve(n: int, r_wire_ohm: float = 1.0, repeats: int = 3) -> d
     return {"n": n, "solve_s": ts, "pulse_s": tp, "ratio": tp / ts, "substeps": substeps}
 
 
-def bench_verify_pulses(n: int, count: int, reuse_tolerance: float, r_wire_ohm: float = 1.0,
-                        method: str = "auto") -> tuple[dict, np.ndarray]:
+def bench_verify_pulses(
+    n: int, count: int, reuse_tolerance: float, r_wire_ohm: float = 1.0, method: str = "auto"
+) -> tuple[dict, np.ndarray]:
     model = Messaris2017(**NEUROPACK_2022)
     spec = CrossbarSpec(n, n, r_wordline_ohm=r_wire_ohm, r_bitline_ohm=r_wire_ohm)
     r0 = np.random.default_rng(1).uniform(10.5e3, 11.5e3, (n, n))
-    arr = CrossbarArray(model, r0, spec=spec, backend="nodal", reuse_tolerance=reuse_tolerance,
-                        solver_options={"method": method})
+    arr = CrossbarArray(
+        model, r0, spec=spec, backend="nodal", reuse_tolerance=reuse_tolerance, solver_options={"method": method}
+    )
     cells = np.random.default_rng(2).integers(0, n, size=(count, 2))
     amps = np.where(np.arange(count) % 2 == 0, -1.2, 1.2)
     t0 = time.perf_counter()
@@ -66,8 +68,13 @@ def bench_verify_pulses(n: int, count: int, reuse_tolerance: float, r_wire_ohm: 
     dt = time.perf_counter() - t0
     st = arr._backend.stats
     return {
-        "n": n, "count": count, "reuse_tolerance": reuse_tolerance, "method": method, "seconds": dt,
-        "factorisations": arr._backend.solver.stats["factorisations"], "stale_solves": st["stale_solves"],
+        "n": n,
+        "count": count,
+        "reuse_tolerance": reuse_tolerance,
+        "method": method,
+        "seconds": dt,
+        "factorisations": arr._backend.solver.stats["factorisations"],
+        "stale_solves": st["stale_solves"],
     }, np.array(arr.state)
 
 
@@ -78,19 +85,25 @@ def main(argv=None) -> int:
     ap.add_argument("--count", type=int, default=1000)
     args = ap.parse_args(argv)
     res = bench_pulse_vs_solve(args.n)
-    print(f"pulse on {res['n']}x{res['n']} (1 ohm wires, V/2, all cells updated): {res['pulse_s']:.3f} s, "
-          f"bare solve {res['solve_s']:.3f} s, ratio {res['ratio']:.2f} ({res['substeps']} sub-step)")
+    print(
+        f"pulse on {res['n']}x{res['n']} (1 ohm wires, V/2, all cells updated): {res['pulse_s']:.3f} s, "
+        f"bare solve {res['solve_s']:.3f} s, ratio {res['ratio']:.2f} ({res['substeps']} sub-step)"
+    )
     states = {}
     # (exact with the sparse LU refactorises 1000 times: minutes, so it is left out)
     for tol, method in ((0.0, "auto"), (0.02, "auto"), (0.02, "sparse")):
         r, states[tol, method] = bench_verify_pulses(args.n_verify, args.count, tol, method=method)
-        print(f"{r['count']} single-cell pulse+read on {r['n']}x{r['n']} with wires, reuse_tolerance={tol}, "
-              f"solver method={method!r}: {r['seconds']:.1f} s ({r['factorisations']} factorisations, "
-              f"{r['stale_solves']} reused solves)")
+        print(
+            f"{r['count']} single-cell pulse+read on {r['n']}x{r['n']} with wires, reuse_tolerance={tol}, "
+            f"solver method={method!r}: {r['seconds']:.1f} s ({r['factorisations']} factorisations, "
+            f"{r['stale_solves']} reused solves)"
+        )
     ref = states[0.0, "auto"]
     for key, st in states.items():
-        print(f"largest relative state difference {key} vs exact after {args.count} pulses: "
-              f"{np.max(np.abs(st - ref) / ref):.2e}")
+        print(
+            f"largest relative state difference {key} vs exact after {args.count} pulses: "
+            f"{np.max(np.abs(st - ref) / ref):.2e}"
+        )
     return 0
 
 

@@ -83,10 +83,18 @@ def bench_badcrossbar(sizes, repeat, rows_out):
             rows_out.append(dict(case=f"read {n}x{n}", peer="badcrossbar", peer_s=None, cosim_s=t_cosim, ratio=None))
             continue
         t_ref, ref = _best(lambda: compute(v[:, None], r, r_i=R_WIRE_OHM), 1 if n > 256 else repeat)
-        err = float(np.max(np.abs(sol.output_currents - ref.currents.output.ravel())) / np.max(np.abs(sol.output_currents)))
+        err = float(
+            np.max(np.abs(sol.output_currents - ref.currents.output.ravel())) / np.max(np.abs(sol.output_currents))
+        )
         rows_out.append(
-            dict(case=f"read {n}x{n}", peer="badcrossbar 1.1", peer_s=t_ref, cosim_s=t_cosim, ratio=t_ref / t_cosim,
-                 max_rel_diff=err)
+            dict(
+                case=f"read {n}x{n}",
+                peer="badcrossbar 1.1",
+                peer_s=t_ref,
+                cosim_s=t_cosim,
+                ratio=t_ref / t_cosim,
+                max_rel_diff=err,
+            )
         )
 
 
@@ -94,8 +102,16 @@ def bench_alone(sizes, repeat, rows_out):
     for n in sizes:
         r, v = _case(n)
         t_cosim, sol = _best(lambda: solve_crossbar(v, r, R_WIRE_OHM, R_WIRE_OHM), repeat)
-        rows_out.append(dict(case=f"read {n}x{n}", peer="-", peer_s=None, cosim_s=t_cosim, ratio=None,
-                             cg_iterations=sol.info.get("cg_iterations")))
+        rows_out.append(
+            dict(
+                case=f"read {n}x{n}",
+                peer="-",
+                peer_s=None,
+                cosim_s=t_cosim,
+                ratio=None,
+                cg_iterations=sol.info.get("cg_iterations"),
+            )
+        )
 
 
 def bench_ngspice(sizes, repeat, rows_out, cell="1R"):
@@ -110,16 +126,25 @@ def bench_ngspice(sizes, repeat, rows_out, cell="1R"):
             v = 4 * v  # 0.8 V: the selector conducts
         t_cosim, sol = _best(lambda: solve_crossbar(v, r, R_WIRE_OHM, R_WIRE_OHM, cell=cell), repeat)
         if not batch_available():
-            rows_out.append(dict(case=f"read {n}x{n}{label}", peer="ngspice -b", peer_s=None, cosim_s=t_cosim,
-                                 ratio=None))
+            rows_out.append(
+                dict(case=f"read {n}x{n}{label}", peer="ngspice -b", peer_s=None, cosim_s=t_cosim, ratio=None)
+            )
             continue
         spec = CrossbarSpec(n, n, r_wordline_ohm=R_WIRE_OHM, r_bitline_ohm=R_WIRE_OHM, cell=cell)
         text = write_spice(crossbar_circuit(spec, r, read_bias(v, n)))
         t_ref, ref = _best(lambda: run_ngspice(text, mode="batch"), 1)
         out = np.array([ref.source_currents_a[f"v_out_{j}"] for j in range(n)])
         err = float(np.max(np.abs(sol.output_currents - out)) / np.max(np.abs(out)))
-        rows_out.append(dict(case=f"read {n}x{n}{label}", peer="ngspice-39 -b", peer_s=t_ref, cosim_s=t_cosim,
-                             ratio=t_ref / t_cosim, max_rel_diff=err))
+        rows_out.append(
+            dict(
+                case=f"read {n}x{n}{label}",
+                peer="ngspice-39 -b",
+                peer_s=t_ref,
+                cosim_s=t_cosim,
+                ratio=t_ref / t_cosim,
+                max_rel_diff=err,
+            )
+        )
 
 
 def bench_batch(n, batch, repeat, rows_out):
@@ -129,8 +154,16 @@ def bench_batch(n, batch, repeat, rows_out):
     v = np.random.default_rng(1).uniform(0.0, V_READ_V, (batch, n))
     t_single, _ = _best(lambda: CrossbarSolver(spec).read(g, v[0]), repeat)
     t_batch, _ = _best(lambda: CrossbarSolver(spec).read(g, v), repeat)
-    rows_out.append(dict(case=f"batch of {batch} vs 1 read, {n}x{n}", peer="1 read", peer_s=t_single,
-                         cosim_s=t_batch, ratio=t_batch / t_single, ratio_is="batch / single"))
+    rows_out.append(
+        dict(
+            case=f"batch of {batch} vs 1 read, {n}x{n}",
+            peer="1 read",
+            peer_s=t_single,
+            cosim_s=t_batch,
+            ratio=t_batch / t_single,
+            ratio_is="batch / single",
+        )
+    )
 
 
 def _fmt(x, spec=".3g"):
@@ -170,12 +203,16 @@ def main(argv=None) -> int:
         bench_ngspice([32], args.repeat, rows, cell="1S1R")
         bench_batch(256, 64, args.repeat, rows)
         bench_batch(128, 1024, args.repeat, rows)
-    print(f"crossbar reads: cells U(1k, 100k) ohm, {R_WIRE_OHM:g} ohm segments, {V_READ_V:g} V inputs; "
-          f"ratio = peer / cosim (speed-up) unless marked batch / single")
+    print(
+        f"crossbar reads: cells U(1k, 100k) ohm, {R_WIRE_OHM:g} ohm segments, {V_READ_V:g} V inputs; "
+        f"ratio = peer / cosim (speed-up) unless marked batch / single"
+    )
     print(table(rows))
     for row in rows:
         if "max_rel_diff" in row:
-            print(f"  {row['case']} vs {row['peer']}: largest relative output-current difference {row['max_rel_diff']:.1e}")
+            print(
+                f"  {row['case']} vs {row['peer']}: largest relative output-current difference {row['max_rel_diff']:.1e}"
+            )
     if args.json:
         info = dict(python=platform.python_version(), machine=platform.machine(), numpy=np.__version__)
         Path(args.json).write_text(json.dumps(dict(info=info, rows=rows), indent=2))

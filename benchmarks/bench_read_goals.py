@@ -99,15 +99,32 @@ def outputs_vs_single(n, batch, repeat, rows, goal):
     t_kept, out2 = _time(lambda: solver.read_outputs(g, v), repeat)
     diff = _rel(out[0], one.output_currents_a)
     for label, t in (("cold", t_cold), ("kept", t_kept)):
-        rows.append(dict(goal=goal, case=f"{batch} outputs-only reads, {n}x{n} ({label})", peer="5 single reads",
-                         peer_s=5 * t_single, cosim_s=t, ratio=t / (5 * t_single), ratio_is="cosim / peer", diff=diff))
+        rows.append(
+            dict(
+                goal=goal,
+                case=f"{batch} outputs-only reads, {n}x{n} ({label})",
+                peer="5 single reads",
+                peer_s=5 * t_single,
+                cosim_s=t,
+                ratio=t / (5 * t_single),
+                ratio_is="cosim / peer",
+                diff=diff,
+            )
+        )
 
 
 def alone(n, rows, goal):
     spec, g, v = _case(n)
     t, sol = _time(lambda: CrossbarSolver(spec).read(g, v), 1)
-    rows.append(dict(goal=goal, case=f"single read {n}x{n}", peer="-", cosim_s=t,
-                     note=f"{sol.info.get('cg_iterations')} CG iterations"))
+    rows.append(
+        dict(
+            goal=goal,
+            case=f"single read {n}x{n}",
+            peer="-",
+            cosim_s=t,
+            note=f"{sol.info.get('cg_iterations')} CG iterations",
+        )
+    )
 
 
 def _fmt(x, spec=".3g"):
@@ -148,16 +165,20 @@ def main(argv=None) -> int:
         single_vs_badcrossbar(256, args.repeat, compute, rows, "3")
         single_vs_badcrossbar(64, 2 * args.repeat, compute, rows, "3")
     wall = time.perf_counter() - t0
-    print(f"crossbar reads (issue 9 goals 2 and 3): cells U(1k, 100k) ohm, {R_WIRE_OHM:g} ohm segments; "
-          f"ratio = peer / cosim (speed-up) unless marked cosim / peer")
+    print(
+        f"crossbar reads (issue 9 goals 2 and 3): cells U(1k, 100k) ohm, {R_WIRE_OHM:g} ohm segments; "
+        f"ratio = peer / cosim (speed-up) unless marked cosim / peer"
+    )
     print(table(rows))
     for r in rows:
         if "diff" in r:
             print(f"  {r['case']}: largest relative output-current difference to {r['peer']} {r['diff']:.1e}")
         if "note" in r:
             print(f"  {r['case']}: {r['note']}")
-    print("goals: 2: batch ratios >= 20, outputs-only cosim / peer < 1; 3: 1024x1024 <= 0.25 s, "
-          "256x256 ratio >= 100, 64x64 ratio >= 120 (CrossSim figure from the issue)")
+    print(
+        "goals: 2: batch ratios >= 20, outputs-only cosim / peer < 1; 3: 1024x1024 <= 0.25 s, "
+        "256x256 ratio >= 100, 64x64 ratio >= 120 (CrossSim figure from the issue)"
+    )
     print(f"wall time {wall:.0f} s")
     if args.json:
         info = dict(python=platform.python_version(), machine=platform.machine(), numpy=np.__version__)

@@ -31,8 +31,9 @@ from cosim.algorithms import verified_write as vw
 from cosim.runs.experiments.snn import SNNConfig, _dataset, build_network
 
 
-def _train(cfg: SNNConfig, n: int, backend: str = "ideal", seed: int = 0, per_cell: bool = False,
-           fast_paths: bool = True) -> dict:
+def _train(
+    cfg: SNNConfig, n: int, backend: str = "ideal", seed: int = 0, per_cell: bool = False, fast_paths: bool = True
+) -> dict:
     data = _dataset(cfg)
     net, array = build_network(cfg, data.n_inputs, 10, np.random.default_rng(seed), backend)
     if array is not None:
@@ -46,8 +47,9 @@ def _train(cfg: SNNConfig, n: int, backend: str = "ideal", seed: int = 0, per_ce
                 r, c = layer.rows[i, o], layer.cols[i, o]
                 r_read = vw.read_cells(layer.array, [r], [c])
                 g_t = np.clip(1 / r_read + dw_s[i, o], layer.g_min_s, layer.g_max_s)
-                vw.verified_write(layer.array, [r], [c], 1 / g_t, r_initial_ohm=r_read, merge=False,
-                                  **layer.write_kwargs)
+                vw.verified_write(
+                    layer.array, [r], [c], 1 / g_t, r_initial_ohm=r_read, merge=False, **layer.write_kwargs
+                )
             return {"cells": int(ii.size), "pulses": 0, "steps": 0, "energy_j": 0.0, "converged": 0}
 
         layer.update = update
@@ -76,8 +78,11 @@ def main(argv=None) -> dict:
     ap.add_argument("--r-wire", type=float, default=1.0)
     ap.add_argument("--skip-nodal", action="store_true")
     ap.add_argument("--schemes", default="ideal,v2", help="write schemes of part 3")
-    ap.add_argument("--reference", action="store_true",
-                    help="part 3 also without the exact fast paths (fast_paths=False, the reference)")
+    ap.add_argument(
+        "--reference",
+        action="store_true",
+        help="part 3 also without the exact fast paths (fast_paths=False, the reference)",
+    )
     args = ap.parse_args(argv)
     base = SNNConfig(n_train=4000, n_test=1000)
     base.write.tolerance = 0.001
@@ -92,13 +97,18 @@ def main(argv=None) -> dict:
         vec = _train(base, args.n_loop)
         loop = _train(base, args.n_loop, per_cell=True)
         res["per_cell_loop_vs_vectorised"] = {
-            "samples": args.n_loop, "vectorised_cpu_s": vec["cpu_s"], "per_cell_cpu_s": loop["cpu_s"],
+            "samples": args.n_loop,
+            "vectorised_cpu_s": vec["cpu_s"],
+            "per_cell_cpu_s": loop["cpu_s"],
             "speedup": loop["cpu_s"] / max(vec["cpu_s"], 1e-9),
         }
     if not args.skip_nodal:
         for scheme in args.schemes.split(","):
-            cfg = dataclasses.replace(base, circuit=dataclasses.replace(base.circuit, r_wire_ohm=args.r_wire),
-                                      write=dataclasses.replace(base.write, scheme=scheme))
+            cfg = dataclasses.replace(
+                base,
+                circuit=dataclasses.replace(base.circuit, r_wire_ohm=args.r_wire),
+                write=dataclasses.replace(base.write, scheme=scheme),
+            )
             # the cheap peer is timed three times and its fastest run kept (the machine may be shared)
             ideal = min((_train(cfg, args.n_nodal, backend="ideal") for _ in range(3)), key=lambda d: d["cpu_s"])
             r = _train(cfg, args.n_nodal, backend="nodal")
@@ -110,11 +120,15 @@ def main(argv=None) -> dict:
                 ref = _train(cfg, args.n_nodal, backend="nodal", fast_paths=False)
                 r["reference_cpu_s_per_sample"] = ref["cpu_s"] / args.n_nodal
                 r["speedup_over_reference"] = ref["cpu_s"] / max(r["cpu_s"], 1e-9)
-                r["max_rel_state_diff_vs_reference"] = float(np.max(np.abs(r["_state"] - ref["_state"]) / ref["_state"]))
+                r["max_rel_state_diff_vs_reference"] = float(
+                    np.max(np.abs(r["_state"] - ref["_state"]) / ref["_state"])
+                )
             res[f"nodal_{scheme}_r{args.r_wire:g}"] = r
-            print(f"scheme {scheme}: circuit {r['cpu_s_per_sample'] * 1e3:.1f} ms CPU per sample, ideal array "
-                  f"{r['ideal_cpu_s_per_sample'] * 1e3:.2f} ms, ratio {r['cpu_ratio_to_ideal']:.1f} (goal <= 10)",
-                  flush=True)
+            print(
+                f"scheme {scheme}: circuit {r['cpu_s_per_sample'] * 1e3:.1f} ms CPU per sample, ideal array "
+                f"{r['ideal_cpu_s_per_sample'] * 1e3:.2f} ms, ratio {r['cpu_ratio_to_ideal']:.1f} (goal <= 10)",
+                flush=True,
+            )
     for r in res.values():
         r.pop("_state", None)
     print(json.dumps(res, indent=1))

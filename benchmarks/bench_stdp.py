@@ -31,8 +31,9 @@ def run(images: np.ndarray, n_neurons: int, backend: str, r_wire_ohm: float, fas
     rng = np.random.default_rng(0)
     r0 = 11000.0 + rng.uniform(-500.0, 500.0, shape)
     spec = CrossbarSpec(*shape, r_wordline_ohm=r_wire_ohm, r_bitline_ohm=r_wire_ohm)
-    array = CrossbarArray(Messaris2017(**NEUROPACK_2022), r0, spec=spec, backend=backend, rng=rng,
-                          fast_paths=fast_paths)
+    array = CrossbarArray(
+        Messaris2017(**NEUROPACK_2022), r0, spec=spec, backend=backend, rng=rng, fast_paths=fast_paths
+    )
     net = STDPNetwork(array, STDPParams(), rng)
     c0 = time.process_time()
     for x in images:
@@ -46,18 +47,28 @@ def main(argv=None) -> dict:
     ap.add_argument("--neurons", type=int, default=30)
     ap.add_argument("--r-wire", type=float, default=1.0)
     args = ap.parse_args(argv)
-    data = load_dataset("digits", n_train=max(10, -(-args.images // 10) * 10), n_test=10, seed=0,
-                        threshold=DIGITS_THRESHOLD)
+    data = load_dataset(
+        "digits", n_train=max(10, -(-args.images // 10) * 10), n_test=10, seed=0, threshold=DIGITS_THRESHOLD
+    )
     x = data.x_train[: args.images]
     ideal = min(run(x, args.neurons, "ideal", args.r_wire)[0] for _ in range(3))
     fast, st_fast, pulses = run(x, args.neurons, "nodal", args.r_wire)
     ref, st_ref, _ = run(x, args.neurons, "nodal", args.r_wire, fast_paths=False)
-    res = {"images": args.images, "pulses": pulses, "ideal_cpu_s": ideal, "circuit_cpu_s": fast,
-           "reference_cpu_s": ref, "speedup_over_reference": ref / fast, "cpu_ratio_to_ideal": fast / ideal,
-           "max_rel_state_diff": float(np.max(np.abs(st_fast - st_ref) / st_ref))}
-    print(f"STDP {args.images} images, {x.shape[1]} x {args.neurons}, {args.r_wire:g} ohm: circuit {fast:.2f} s CPU, "
-          f"reference path {ref:.2f} s ({res['speedup_over_reference']:.1f}x), ideal array {ideal:.3f} s "
-          f"(ratio {res['cpu_ratio_to_ideal']:.1f}); states differ by {res['max_rel_state_diff']:.1e}")
+    res = {
+        "images": args.images,
+        "pulses": pulses,
+        "ideal_cpu_s": ideal,
+        "circuit_cpu_s": fast,
+        "reference_cpu_s": ref,
+        "speedup_over_reference": ref / fast,
+        "cpu_ratio_to_ideal": fast / ideal,
+        "max_rel_state_diff": float(np.max(np.abs(st_fast - st_ref) / st_ref)),
+    }
+    print(
+        f"STDP {args.images} images, {x.shape[1]} x {args.neurons}, {args.r_wire:g} ohm: circuit {fast:.2f} s CPU, "
+        f"reference path {ref:.2f} s ({res['speedup_over_reference']:.1f}x), ideal array {ideal:.3f} s "
+        f"(ratio {res['cpu_ratio_to_ideal']:.1f}); states differ by {res['max_rel_state_diff']:.1e}"
+    )
     print(json.dumps(res, indent=1))
     return res
 

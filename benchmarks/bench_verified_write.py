@@ -26,8 +26,9 @@ from cosim.devices import NEUROPACK_2022, Messaris2017
 from cosim.netlist.crossbar import CrossbarSpec
 
 
-def run(n: int, backend: str, scheme: str, r_wire_ohm: float, tolerance: float, seed: int = 0,
-        fast_paths: bool = True) -> dict:
+def run(
+    n: int, backend: str, scheme: str, r_wire_ohm: float, tolerance: float, seed: int = 0, fast_paths: bool = True
+) -> dict:
     rng = np.random.default_rng(seed)
     r0 = rng.uniform(10.5e3, 11.5e3, (n, n))
     target = rng.uniform(6e3, 10e3, n * n)
@@ -52,8 +53,9 @@ def main(argv=None) -> dict:
     res: dict = {}
     for scheme in args.schemes.split(","):
         # the cheap peer is timed three times and its fastest run kept (the machine may be shared)
-        ideal = min((run(args.n, "ideal", scheme, args.r_wire, args.tolerance)[0] for _ in range(3)),
-                    key=lambda d: d["cpu_s"])
+        ideal = min(
+            (run(args.n, "ideal", scheme, args.r_wire, args.tolerance)[0] for _ in range(3)), key=lambda d: d["cpu_s"]
+        )
         nodal, st_fast = run(args.n, "nodal", scheme, args.r_wire, args.tolerance)
         res[scheme] = {"ideal": ideal, "nodal": nodal, "cpu_ratio_nodal_to_ideal": nodal["cpu_s"] / ideal["cpu_s"]}
         if args.reference:
@@ -61,9 +63,11 @@ def main(argv=None) -> dict:
             res[scheme]["reference"] = ref
             res[scheme]["speedup_over_reference"] = ref["cpu_s"] / nodal["cpu_s"]
             res[scheme]["max_rel_state_diff_vs_reference"] = float(np.max(np.abs(st_fast - st_ref) / st_ref))
-        print(f"{args.n}x{args.n}, {args.r_wire:g} ohm, scheme {scheme}: circuit {nodal['cpu_s']:.2f} s CPU, "
-              f"ideal {ideal['cpu_s']:.2f} s, ratio {res[scheme]['cpu_ratio_nodal_to_ideal']:.1f} (goal <= 10)",
-              flush=True)
+        print(
+            f"{args.n}x{args.n}, {args.r_wire:g} ohm, scheme {scheme}: circuit {nodal['cpu_s']:.2f} s CPU, "
+            f"ideal {ideal['cpu_s']:.2f} s, ratio {res[scheme]['cpu_ratio_nodal_to_ideal']:.1f} (goal <= 10)",
+            flush=True,
+        )
     print(json.dumps(res, indent=1))
     return res
 

@@ -66,8 +66,10 @@ def real_values(name: str, value: Any) -> np.ndarray:
         A bool, complex, masked, string or object value (the value and its type named).
     """
     if isinstance(value, np.ma.MaskedArray):
-        raise TypeError(f"{name} must be a plain array of real numbers, got a masked array "
-                        "(its mask would be ignored); fill it first, e.g. np.ma.filled(x, fill)")
+        raise TypeError(
+            f"{name} must be a plain array of real numbers, got a masked array "
+            "(its mask would be ignored); fill it first, e.g. np.ma.filled(x, fill)"
+        )
     if isinstance(value, (bool, np.bool_, complex, str, bytes)) or value is None:
         raise TypeError(f"{name} must be a real number, got {_describe(value)}")
     arr = np.asarray(value)

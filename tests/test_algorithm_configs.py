@@ -11,15 +11,25 @@ import pytest
 from cosim.runs.config import ConfigError
 from cosim.runs.run import resolve_config
 
-CONFIGS = sorted(p for p in (Path(__file__).resolve().parents[1] / "algorithms").glob("*.toml")
-                 if not p.name.endswith(".sweep.toml"))
+CONFIGS = sorted(
+    p for p in (Path(__file__).resolve().parents[1] / "algorithms").glob("*.toml") if not p.name.endswith(".sweep.toml")
+)
 
 
 def test_there_are_configs_for_every_algorithm_family():
     names = {p.stem for p in CONFIGS}
-    for expected in ("manhattan_4x4", "manhattan_4x4_reference", "prezioso_letters", "snn_mnist",
-                     "snn_mnist_software", "snn_mnist_neuropack", "snn_digits", "stdp_digits",
-                     "read_accuracy", "write_disturb"):
+    for expected in (
+        "manhattan_4x4",
+        "manhattan_4x4_reference",
+        "prezioso_letters",
+        "snn_mnist",
+        "snn_mnist_software",
+        "snn_mnist_neuropack",
+        "snn_digits",
+        "stdp_digits",
+        "read_accuracy",
+        "write_disturb",
+    ):
         assert expected in names
 
 
@@ -31,7 +41,8 @@ def test_shipped_config_resolves(path):
 
 def test_a_config_with_an_unknown_key_is_refused_naming_it(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text((Path(__file__).resolve().parents[1] / "algorithms" / "stdp_digits.toml").read_text()
-                   + "\nn_nuerons = 3\n")
+    bad.write_text(
+        (Path(__file__).resolve().parents[1] / "algorithms" / "stdp_digits.toml").read_text() + "\nn_nuerons = 3\n"
+    )
     with pytest.raises(ConfigError, match="n_nuerons"):
         resolve_config(bad)

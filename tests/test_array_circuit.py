@@ -237,8 +237,13 @@ def test_non_ohmic_devices_read_through_newton(leaky_device):
     # one cell behind 150 ohm of wire: the device voltage is the scalar root of I(u) = (V - u) / 150
     from scipy.optimize import brentq
 
-    one = CrossbarArray(model, [[1e-3]], spec=CrossbarSpec(1, 1, r_wordline_ohm=100.0, r_bitline_ohm=50.0),
-                        backend="nodal", split_tolerance=np.inf)
+    one = CrossbarArray(
+        model,
+        [[1e-3]],
+        spec=CrossbarSpec(1, 1, r_wordline_ohm=100.0, r_bitline_ohm=50.0),
+        backend="nodal",
+        split_tolerance=np.inf,
+    )
     u = brentq(lambda u: 1e-3 * 0.25 * np.sinh(u / 0.25) - (0.9 - u) / 150.0, 0.0, 0.9, xtol=1e-15)
     assert one.read([0.9])[0] == pytest.approx((0.9 - u) / 150.0, rel=1e-9)
     rep = one.write(0, 0, 0.9, 1e-6, scheme="ideal")
@@ -255,5 +260,6 @@ def test_parallel_row_and_column_writes_are_one_circuit_solve(model):
         assert rep.n_substeps == 1 and arr._backend.solver.stats["solves"] == 1
         assert rep.selected.sum() == n and np.all(arr.state[rep.selected] < 11e3)
         # every selected cell moved by what its own (IR-dropped) voltage gives, in the same solve
-        np.testing.assert_allclose(arr.state[rep.selected], [messaris_r_ohm(11e3, v, 5e-6)
-                                                             for v in rep.v_device_v[rep.selected]], rtol=1e-9)
+        np.testing.assert_allclose(
+            arr.state[rep.selected], [messaris_r_ohm(11e3, v, 5e-6) for v in rep.v_device_v[rep.selected]], rtol=1e-9
+        )

@@ -23,8 +23,18 @@ from cosim.netlist.crossbar import CrossbarSpec
 from cosim.solvers.crossbar import CrossbarSolver
 from cosim.solvers.row_pulse import solve_line_pulse
 
-FIELDS = ("output_currents_a", "cell_voltages_v", "device_voltages_v", "cell_currents_a", "wordline_voltages_v",
-          "bitline_voltages_v", "driver_currents_a", "sense_currents_a", "power_cells_w", "power_wires_w")
+FIELDS = (
+    "output_currents_a",
+    "cell_voltages_v",
+    "device_voltages_v",
+    "cell_currents_a",
+    "wordline_voltages_v",
+    "bitline_voltages_v",
+    "driver_currents_a",
+    "sense_currents_a",
+    "power_cells_w",
+    "power_wires_w",
+)
 
 
 def _rel(a, b) -> float:
@@ -38,12 +48,20 @@ def model():
 
 
 @pytest.mark.parametrize("r_driver, r_sense", [(0.0, 0.0), (3.0, 5.0), (0.0, 2.0)])
-@pytest.mark.parametrize("rows_sel, cols_sel, amp", [(2, [1, 3, 4, 8], 1.3), ([0, 2, 5, 6], 3, -1.1),
-                                                     (4, [7], 0.7), (6, list(range(9)), -0.9)])
+@pytest.mark.parametrize(
+    "rows_sel, cols_sel, amp",
+    [(2, [1, 3, 4, 8], 1.3), ([0, 2, 5, 6], 3, -1.1), (4, [7], 0.7), (6, list(range(9)), -0.9)],
+)
 def test_line_pulse_equals_general_solver(r_driver, r_sense, rows_sel, cols_sel, amp):
     rng = np.random.default_rng(0)
-    spec = CrossbarSpec(7, 9, r_wordline_ohm=rng.uniform(0.5, 20, (7, 9)), r_bitline_ohm=rng.uniform(0.5, 20, (7, 9)),
-                        r_driver_ohm=r_driver, r_sense_ohm=r_sense)
+    spec = CrossbarSpec(
+        7,
+        9,
+        r_wordline_ohm=rng.uniform(0.5, 20, (7, 9)),
+        r_bitline_ohm=rng.uniform(0.5, 20, (7, 9)),
+        r_driver_ohm=r_driver,
+        r_sense_ohm=r_sense,
+    )
     g = rng.uniform(1e-4, 1e-2, (7, 9))
     g[2, 3] = g[5, 3] = 0.0  # open cells inside the selection
     bias = write_bias("ideal", spec.shape, rows_sel, cols_sel, amp)
@@ -78,8 +96,13 @@ def test_line_pulse_declines_what_is_not_a_tree():
     g = np.full((4, 4), 1e-4)
     assert solve_line_pulse(spec, g, write_bias("ideal", (4, 4), [0, 1], [1, 2], 1.0)) is None  # a loop
     assert solve_line_pulse(spec, g, write_bias("v2", (4, 4), 0, [1, 2], 1.0)) is None  # no selectors
-    float_bias = Bias(wordline_v=[1.0, 0, 0, np.nan], bitline_v=np.zeros(4), gate_on=True,
-                      selected=np.eye(4, dtype=bool) & np.array([[1], [0], [0], [0]], bool), ideal_selector=True)
+    float_bias = Bias(
+        wordline_v=[1.0, 0, 0, np.nan],
+        bitline_v=np.zeros(4),
+        gate_on=True,
+        selected=np.eye(4, dtype=bool) & np.array([[1], [0], [0], [0]], bool),
+        ideal_selector=True,
+    )
     assert solve_line_pulse(spec, g, float_bias) is None
     zero_seg = CrossbarSpec(4, 4, r_wordline_ohm=0.0, r_bitline_ohm=1.0)
     assert solve_line_pulse(zero_seg, g, write_bias("ideal", (4, 4), 0, [1, 2], 1.0)) is None
@@ -107,8 +130,13 @@ def _pair(model, shape, r_wire, **kw):
 
 def test_pulses_fast_equal_reference(model):
     fast, ref = _pair(model, (12, 10), 2.0, split_tolerance=0.01)
-    seq = [(3, [1, 4, 5], -1.2, "ideal"), ([0, 5, 9], 7, 1.1, "ideal"), (2, 2, -1.2, "v2"),
-           ([1, 2], [3, 4], 1.2, "ideal"), (11, list(range(10)), -1.1, "ideal")]
+    seq = [
+        (3, [1, 4, 5], -1.2, "ideal"),
+        ([0, 5, 9], 7, 1.1, "ideal"),
+        (2, 2, -1.2, "v2"),
+        ([1, 2], [3, 4], 1.2, "ideal"),
+        (11, list(range(10)), -1.1, "ideal"),
+    ]
     for rows, cols, amp, scheme in seq:
         a = fast.write(rows, cols, amp, 20e-6, scheme=scheme)
         b = ref.write(rows, cols, amp, 20e-6, scheme=scheme)
@@ -142,8 +170,11 @@ def test_snn_training_fast_equals_reference(scheme):
     cfg = SNNConfig(dataset="digits", n_train=30, n_test=10, array_rows=20, array_cols=32, figures=False)
     # reuse_tolerance=0: the reference must be exact (with reuse > 0 its stale pulse solves are an
     # approximation that the exact line-pulse solve does not share)
-    cfg = dataclasses.replace(cfg, circuit=dataclasses.replace(cfg.circuit, r_wire_ohm=1.0, reuse_tolerance=0.0),
-                              write=dataclasses.replace(cfg.write, scheme=scheme, tolerance=0.01))
+    cfg = dataclasses.replace(
+        cfg,
+        circuit=dataclasses.replace(cfg.circuit, r_wire_ohm=1.0, reuse_tolerance=0.0),
+        write=dataclasses.replace(cfg.write, scheme=scheme, tolerance=0.01),
+    )
     data = _dataset(cfg)
     nets = []
     for fast in (True, False):
@@ -185,8 +216,12 @@ def test_line_batch_equals_pulses_one_by_one(model):
     stuck[3, 4] = True
     fast.set_stuck(stuck)
     ref.set_stuck(stuck)
-    writes = [(np.array([3, 3, 3]), np.array([1, 4, 5]), -1.2, 20e-6), (np.array([0, 5, 9]), np.array([7, 7, 7]), 1.1, 5e-6),
-              (np.array([3, 3]), np.array([0, 9]), 1.2, 50e-6), (np.array([8]), np.array([2]), -0.9, 1e-6)]
+    writes = [
+        (np.array([3, 3, 3]), np.array([1, 4, 5]), -1.2, 20e-6),
+        (np.array([0, 5, 9]), np.array([7, 7, 7]), 1.1, 5e-6),
+        (np.array([3, 3]), np.array([0, 9]), 1.2, 50e-6),
+        (np.array([8]), np.array([2]), -0.9, 1e-6),
+    ]
     s_init = np.array(fast.state)
     done = write_line_batch(fast, writes)
     assert done is not None
@@ -232,6 +267,7 @@ def test_read_memo_is_exact_and_forgets_on_every_state_change(model):
     ref.set_state(np.full((8, 6), 9000.0))
     assert _rel(fast.read(v), ref.read(v)) < 1e-12
     # read noise is drawn afresh on every read, memo or not
-    noisy = CrossbarArray(model, np.full((8, 6), 11e3), spec=fast.spec, backend="nodal",
-                          read_noise=ReadNoise("uniform", 0.01), rng=1)
+    noisy = CrossbarArray(
+        model, np.full((8, 6), 11e3), spec=fast.spec, backend="nodal", read_noise=ReadNoise("uniform", 0.01), rng=1
+    )
     assert not np.array_equal(noisy.read(v[0]), noisy.read(v[0]))

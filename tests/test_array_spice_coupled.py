@@ -44,26 +44,34 @@ def _deck(amplitude_v: float, card=NEUROPACK_2022) -> str:
     pos = f"u({v})*u({rp}-{r})*{card['a_p']!r}*(exp(abs({v})/{card['t_p_v']!r})-1)*({rp}-{r})*({rp}-{r})"
     neg = f"u(-{v})*u({r}-{rn})*({card['a_n']!r})*(exp(abs({v})/{card['t_n_v']!r})-1)*({r}-{rn})*({r}-{rn})"
     t_end = N_PULSES * WIDTH
-    return "\n".join([
-        "* one Messaris cell behind driver and line resistances",
-        f"vdrv in 0 dc {amplitude_v!r}",
-        f"rdrv in d {R_DRIVER!r}",
-        f"rwl d a {R_WL!r}",
-        f"rbl b 0 {R_BL!r}",
-        f"bdev a b i={v}/{r}",
-        "cstate r 0 1",
-        f"bstate 0 r i={pos}+{neg}",
-        f".ic v(r)={R0!r}",
-        f".tran 10n {t_end!r} 0 20n uic",
-        ".options reltol=1e-7",
-        ".end",
-    ])
+    return "\n".join(
+        [
+            "* one Messaris cell behind driver and line resistances",
+            f"vdrv in 0 dc {amplitude_v!r}",
+            f"rdrv in d {R_DRIVER!r}",
+            f"rwl d a {R_WL!r}",
+            f"rbl b 0 {R_BL!r}",
+            f"bdev a b i={v}/{r}",
+            "cstate r 0 1",
+            f"bstate 0 r i={pos}+{neg}",
+            f".ic v(r)={R0!r}",
+            f".tran 10n {t_end!r} 0 20n uic",
+            ".options reltol=1e-7",
+            ".end",
+        ]
+    )
 
 
 def _cosim(amplitude_v, split_tolerance):
     spec = CrossbarSpec(1, 1, r_wordline_ohm=R_WL, r_bitline_ohm=R_BL, r_driver_ohm=R_DRIVER)
-    arr = CrossbarArray(Messaris2017(**NEUROPACK_2022), [[R0]], spec=spec, backend="nodal",
-                        split_tolerance=split_tolerance, max_halvings=16)
+    arr = CrossbarArray(
+        Messaris2017(**NEUROPACK_2022),
+        [[R0]],
+        spec=spec,
+        backend="nodal",
+        split_tolerance=split_tolerance,
+        max_halvings=16,
+    )
     r_cosim, energy, reports = [], 0.0, []
     for _ in range(N_PULSES):
         rep = arr.write(0, 0, amplitude_v, WIDTH)

@@ -27,8 +27,11 @@ NETLIST_ARGS = ["netlist", "--rows", "3", "--cols", "3", "--r-wordline", "1", "-
 
 def _mount(target: Path, *options: str) -> None:
     target.mkdir(parents=True, exist_ok=True)
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join(("size=256k", *options)), "tmpfs", str(target)],
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", ",".join(("size=256k", *options)), "tmpfs", str(target)],
+        capture_output=True,
+        text=True,
+    )
     if res.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root and mount(2)): {res.stderr.strip()}")
 
@@ -87,16 +90,24 @@ def _commands(target: Path, netlist: Path, run_dir: Path, cfg: Path) -> dict[str
     return {
         "netlist": ([*NETLIST_ARGS, "-o", str(target / "a.cir")], target / "a.cir"),
         "plot": (["plot", str(netlist), "-o", str(target / "m.png")], target / "m.png"),
-        "device --plot": (["device", str(CARD), "--pulse", "-1.2", "1e-4", "--count", "3",
-                           "--plot", str(target / "d.png")], target / "d.png"),
+        "device --plot": (
+            ["device", str(CARD), "--pulse", "-1.2", "1e-4", "--count", "3", "--plot", str(target / "d.png")],
+            target / "d.png",
+        ),
         "report": (["report", str(run_dir), "-o", str(target / "r.html")], target / "r.html"),
         "run": (["run", str(cfg), "--out", str(target / "run"), "--quiet"], target / "run" / "config.toml"),
-        "run --seeds": (["run", str(cfg), "--seeds", "0:2", "--out", str(target / "seeds"), "--quiet"],
-                        target / "seeds" / "summary.json"),
-        "demo": (["demo", "--rows", "3", "--cols", "3", "--out", str(target / "demo")],
-                 target / "demo" / "demo_crossbar.cir"),
-        "sweep": (["sweep", str(cfg), "--grid", "rows=2,3", "--out", str(target / "sweep"), "--quiet",
-                   "--workers", "1"], target / "sweep" / "sweep.json"),
+        "run --seeds": (
+            ["run", str(cfg), "--seeds", "0:2", "--out", str(target / "seeds"), "--quiet"],
+            target / "seeds" / "summary.json",
+        ),
+        "demo": (
+            ["demo", "--rows", "3", "--cols", "3", "--out", str(target / "demo")],
+            target / "demo" / "demo_crossbar.cir",
+        ),
+        "sweep": (
+            ["sweep", str(cfg), "--grid", "rows=2,3", "--out", str(target / "sweep"), "--quiet", "--workers", "1"],
+            target / "sweep" / "sweep.json",
+        ),
     }
 
 
@@ -136,8 +147,13 @@ def test_solve_to_dev_full_is_one_line_exit_2(netlist_file):
         pytest.skip("this system has no /dev/full")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with open("/dev/full", "w") as full:
-        res = subprocess.run([sys.executable, "-m", "cosim", "solve", str(netlist_file)], stdout=full,
-                             stderr=subprocess.PIPE, text=True, env=env)
+        res = subprocess.run(
+            [sys.executable, "-m", "cosim", "solve", str(netlist_file)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
     assert res.returncode == 2
     assert res.stderr.strip().splitlines() == ["cosim: error: cannot write to standard output: No space left on device"]
 

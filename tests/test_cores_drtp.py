@@ -12,7 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cosim.algorithms.cores import Core, CoreError, ExactSynapses, Izhikevich, LIFNeuron, Seen, SynapseConfig, build_synapses
+from cosim.algorithms.cores import (
+    Core,
+    CoreError,
+    ExactSynapses,
+    Izhikevich,
+    LIFNeuron,
+    Seen,
+    SynapseConfig,
+    build_synapses,
+)
 from cosim.algorithms.cores.drtp import DRTPHiddenRule, OutputDeltaRule, TwoLayerNet
 from cosim.runs.run import run_experiment
 
@@ -32,8 +41,11 @@ def test_hidden_update_by_hand():
 
 def _net(feedback, w2, rng_seed=0):
     rng = np.random.default_rng(rng_seed)
-    hidden = Core(ExactSynapses(rng.uniform(-0.5, 0.5, (6, 4))), LIFNeuron(1.0, 0.0),
-                  DRTPHiddenRule(rng.uniform(-1, 1, (2, 4)), 0.05, 0.0, 1.0))
+    hidden = Core(
+        ExactSynapses(rng.uniform(-0.5, 0.5, (6, 4))),
+        LIFNeuron(1.0, 0.0),
+        DRTPHiddenRule(rng.uniform(-1, 1, (2, 4)), 0.05, 0.0, 1.0),
+    )
     output = Core(ExactSynapses(w2), LIFNeuron(0.5, 0.0), OutputDeltaRule(0.05))
     return TwoLayerNet(hidden, output, n_steps=8, feedback=feedback)
 
@@ -52,10 +64,19 @@ def test_drtp_hidden_update_does_not_depend_on_the_output_weights_bp_does():
 
 
 def test_drtp_learns_digits_near_bp(tmp_path):
-    res = run_experiment(ALG / "drtp_digits.toml",
-                         overrides=["n_train=300", "n_test=100", "epochs=2", "variants=['bp_software', 'drtp_software']",
-                                    "figures=false"],
-                         out_dir=tmp_path / "d", progress=False, quiet=True)
+    res = run_experiment(
+        ALG / "drtp_digits.toml",
+        overrides=[
+            "n_train=300",
+            "n_test=100",
+            "epochs=2",
+            "variants=['bp_software', 'drtp_software']",
+            "figures=false",
+        ],
+        out_dir=tmp_path / "d",
+        progress=False,
+        quiet=True,
+    )
     acc = res.metrics["test_accuracy_by_variant"]
     assert acc["drtp_software"] > 0.6 and acc["bp_software"] > 0.6  # chance is 0.1
     assert abs(acc["drtp_software"] - acc["bp_software"]) < 0.15
@@ -65,10 +86,16 @@ def _tiny_memristive(backend, hidden_neuron="lif"):
     rng = np.random.default_rng(1)
     cfg = SynapseConfig(w_max=1.0, tolerance=0.01, r_wire_ohm=0.0)
     neuron = LIFNeuron(1.0, 0.0) if hidden_neuron == "lif" else Izhikevich.preset("regular_spiking", current_gain=50.0)
-    hidden = Core(build_synapses(cfg, rng.uniform(-0.6, 0.6, (5, 3)), backend=backend, rng=np.random.default_rng(0)),
-                  neuron, DRTPHiddenRule(rng.uniform(-1, 1, (2, 3)), 0.2, 0.0, 1.0))
-    output = Core(build_synapses(cfg, rng.uniform(-0.6, 0.6, (3, 2)), backend=backend, rng=np.random.default_rng(0)),
-                  LIFNeuron(0.5, 0.0), OutputDeltaRule(0.2))
+    hidden = Core(
+        build_synapses(cfg, rng.uniform(-0.6, 0.6, (5, 3)), backend=backend, rng=np.random.default_rng(0)),
+        neuron,
+        DRTPHiddenRule(rng.uniform(-1, 1, (2, 3)), 0.2, 0.0, 1.0),
+    )
+    output = Core(
+        build_synapses(cfg, rng.uniform(-0.6, 0.6, (3, 2)), backend=backend, rng=np.random.default_rng(0)),
+        LIFNeuron(0.5, 0.0),
+        OutputDeltaRule(0.2),
+    )
     net = TwoLayerNet(hidden, output, n_steps=5 if hidden_neuron == "lif" else 20)
     x = (rng.random((3, 5)) < 0.6).astype(float)
     pulses = 0
@@ -99,5 +126,10 @@ def test_errors(tmp_path):
     with pytest.raises(CoreError, match="unknown feedback 'fa'"):
         _net("fa", np.zeros((4, 2)))
     with pytest.raises(ValueError, match="unknown variant 'drtp_gpu'"):
-        run_experiment(ALG / "drtp_digits.toml", overrides=["variants=['drtp_gpu']"], out_dir=tmp_path / "e",
-                       progress=False, quiet=True)
+        run_experiment(
+            ALG / "drtp_digits.toml",
+            overrides=["variants=['drtp_gpu']"],
+            out_dir=tmp_path / "e",
+            progress=False,
+            quiet=True,
+        )

@@ -11,8 +11,16 @@ import numpy as np
 import pytest
 
 from cosim.algorithms.cores import (
-    BackpropWTARule, Core, CoreError, ExactSynapses, LIFNeuron, PulsedSynapses, Seen,
-    STDPRule, SynapseConfig, build_synapses,
+    BackpropWTARule,
+    Core,
+    CoreError,
+    ExactSynapses,
+    LIFNeuron,
+    PulsedSynapses,
+    Seen,
+    STDPRule,
+    SynapseConfig,
+    build_synapses,
 )
 from cosim.algorithms.snn import LIF, MemristiveSynapses, SoftwareSynapses, SpikingNetwork, direct_layout
 from cosim.algorithms.stdp import STDPNetwork, STDPParams
@@ -28,8 +36,9 @@ def test_lif_bp_wta_core_is_the_spiking_network(leakage, mode):
     rng = np.random.default_rng(1)
     w0 = 1.0 / (11000 + rng.uniform(-500, 500, (64, 10)))
     net = SpikingNetwork([SoftwareSynapses(w0)], LIF(1e-3, leakage, mode), 3.5e-6)
-    core = Core(ExactSynapses(w0), LIFNeuron(1e-3, leakage, mode, wta=True), BackpropWTARule(3.5e-6, 1e-3),
-                carry_state=True)
+    core = Core(
+        ExactSynapses(w0), LIFNeuron(1e-3, leakage, mode, wta=True), BackpropWTARule(3.5e-6, 1e-3), carry_state=True
+    )
     for x, y in zip(data.x_train, data.y_train):
         r = net.step(x, int(y))
         seen, _ = core.step(x, int(y))
@@ -45,8 +54,12 @@ def test_lif_bp_wta_core_on_memristive_array_is_the_spiking_network():
     rows, cols = direct_layout(64, 10)
     write = dict(tolerance=0.01, max_steps=5)
     net = SpikingNetwork([MemristiveSynapses(arrays[0], rows, cols, write=write)], LIF(1e-3, 1.0), 3.5e-6)
-    core = Core(MemristiveSynapses(arrays[1], rows, cols, write=write), LIFNeuron(1e-3, 1.0, wta=True),
-                BackpropWTARule(3.5e-6, 1e-3), carry_state=True)
+    core = Core(
+        MemristiveSynapses(arrays[1], rows, cols, write=write),
+        LIFNeuron(1e-3, 1.0, wta=True),
+        BackpropWTARule(3.5e-6, 1e-3),
+        carry_state=True,
+    )
     pulses = 0
     for x, y in zip(data.x_train, data.y_train):
         r = net.step(x, int(y))
@@ -69,11 +82,17 @@ def test_stdp_rule_on_pulsed_synapses_is_stdp_networks_event(backend, scheme):
     pre = np.array([[1, 0, 0, 0, 1, 0], [0, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 1, 0]], float)
     post = np.zeros((4, n_out), bool)
     post[3, 2] = True  # neuron 2 fires at step 3
-    last = np.array([0, 1, 2, -10**9, 3, -10**9])
+    last = np.array([0, 1, 2, -(10**9), 3, -(10**9)])
     net._stdp(2, 3 - last <= params.ltp_window_steps)
-    syn = PulsedSynapses(b, *direct_layout(n_in, n_out), up_amplitude_v=params.ltp_amplitude_v,
-                         up_width_s=params.ltp_width_s, down_amplitude_v=params.ltd_amplitude_v,
-                         down_width_s=params.ltd_width_s, scheme=scheme)
+    syn = PulsedSynapses(
+        b,
+        *direct_layout(n_in, n_out),
+        up_amplitude_v=params.ltp_amplitude_v,
+        up_width_s=params.ltp_width_s,
+        down_amplitude_v=params.ltd_amplitude_v,
+        down_width_s=params.ltd_width_s,
+        scheme=scheme,
+    )
     core = Core(syn, LIFNeuron(1.0, 0.0), STDPRule(params.ltp_window_steps))
     dw = core.rule(Seen(pre, pre @ syn.weights(), np.zeros((4, n_out)), post), None, syn.weights())
     assert dw[:, 2].tolist() == [-1, -1, 1, -1, 1, -1] and not dw[:, :2].any()

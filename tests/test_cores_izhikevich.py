@@ -16,6 +16,7 @@ from cosim.runs.experiments.izhikevich import simulate
 
 def reference_spike_times(a, b, c, d, current, t_end_ms, v0=-65.0):
     """Spike times (ms) of v' = 0.04 v^2 + 5 v + 140 - u + I, u' = a (b v - u), v >= 30 -> (c, u + d)."""
+
     def rhs(t, y):
         return [0.04 * y[0] ** 2 + 5 * y[0] + 140 - y[1] + current, a * (b * y[0] - y[1])]
 
@@ -48,8 +49,8 @@ def test_reset_after_threshold():
     spk, s = n(np.array([0.0]), np.array([[29.0], [-10.0], [29.0]]))
     assert spk[0] and s[0, 0] == -50.0 and s[2, 0] == 30.0
     # the u jump is d on top of u's own step with the (overshot) v, as the paper's code does
-    v_mid = 29.0 + 0.5 * (0.04 * 29 ** 2 + 5 * 29 + 140 + 10)
-    v_end = v_mid + 0.5 * (0.04 * v_mid ** 2 + 5 * v_mid + 140 + 10)
+    v_mid = 29.0 + 0.5 * (0.04 * 29**2 + 5 * 29 + 140 + 10)
+    v_end = v_mid + 0.5 * (0.04 * v_mid**2 + 5 * v_mid + 140 + 10)
     assert s[1, 0] == pytest.approx(-10 + 0.02 * (0.2 * v_end + 10) + 2.0)
 
 
@@ -82,19 +83,26 @@ def test_fig2_firing_patterns(source):
             _, idx = simulate(Izhikevich(a, b, c, d), np.full(int(t_end), 10.0))
             times = idx + 1.0
         p[name] = _patterns(times)
-    rs, ib, ch, fs, lts = (p[k] for k in ("regular_spiking", "intrinsically_bursting", "chattering",
-                                          "fast_spiking", "low_threshold_spiking"))
-    assert rs["late"] / rs["first"] > 1.5               # RS: tonic spikes whose rate adapts
-    assert rs["max"] / rs["late"] < 1.5                  # ... without bursts
-    assert ib["first"] < 8 and ib["late"] > 25           # IB: a burst at onset, then single spikes
-    assert ch["min"] < 6 and ch["max"] > 30              # CH: repeated high-frequency bursts
-    assert fs["n"] > 2 * rs["n"]                         # FS: much faster than RS
+    rs, ib, ch, fs, lts = (
+        p[k]
+        for k in ("regular_spiking", "intrinsically_bursting", "chattering", "fast_spiking", "low_threshold_spiking")
+    )
+    assert rs["late"] / rs["first"] > 1.5  # RS: tonic spikes whose rate adapts
+    assert rs["max"] / rs["late"] < 1.5  # ... without bursts
+    assert ib["first"] < 8 and ib["late"] > 25  # IB: a burst at onset, then single spikes
+    assert ch["min"] < 6 and ch["max"] > 30  # CH: repeated high-frequency bursts
+    assert fs["n"] > 2 * rs["n"]  # FS: much faster than RS
     assert lts["n"] > rs["n"] and lts["late"] > lts["first"]  # LTS: fast, with adaptation
 
 
 def test_presets_and_errors():
-    assert set(PRESETS) >= {"regular_spiking", "intrinsically_bursting", "chattering", "fast_spiking",
-                            "low_threshold_spiking"}
+    assert set(PRESETS) >= {
+        "regular_spiking",
+        "intrinsically_bursting",
+        "chattering",
+        "fast_spiking",
+        "low_threshold_spiking",
+    }
     with pytest.raises(CoreError, match="unknown Izhikevich preset 'regular'"):
         Izhikevich.preset("regular")
     with pytest.raises(CoreError, match="scheme"):

@@ -12,8 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cosim.algorithms.cores import (Core, CoreError, ExactSynapses, SynapseConfig, TempotronNeuron, TempotronRule,
-                                    build_synapses, kernel, kernel_traces)
+from cosim.algorithms.cores import (
+    Core,
+    CoreError,
+    ExactSynapses,
+    SynapseConfig,
+    TempotronNeuron,
+    TempotronRule,
+    build_synapses,
+    kernel,
+    kernel_traces,
+)
 from cosim.algorithms.cores.tempotron import evaluate, kernel_v0, train_epoch
 from cosim.runs.run import run_experiment
 
@@ -81,8 +90,11 @@ def test_learns_random_latency_patterns_below_capacity():
     rng = np.random.default_rng(0)
     traces, labels = _latency_task(50, 25, rng)  # load 0.5, far below the capacity of about 3
     for kind in ("software", "memristive"):
-        syn = build_synapses(SynapseConfig(weights=kind, w_max=0.5, tolerance=0.001), rng.normal(0, 0.05, (50, 1)),
-                             rng=np.random.default_rng(1))
+        syn = build_synapses(
+            SynapseConfig(weights=kind, w_max=0.5, tolerance=0.001),
+            rng.normal(0, 0.05, (50, 1)),
+            rng=np.random.default_rng(1),
+        )
         core = Core(syn, TempotronNeuron(0.8), TempotronRule(0.02))
         order = np.random.default_rng(2)
         first = train_epoch(core, traces, labels, order)["errors"]
@@ -98,8 +110,11 @@ def _small_run(backend):
     rng = np.random.default_rng(4)
     traces, labels = _latency_task(6, 4, rng)
     cfg = SynapseConfig(w_max=0.5, tolerance=0.01, r_wire_ohm=0.0)
-    core = Core(build_synapses(cfg, rng.normal(0, 0.2, (6, 1)), backend=backend, rng=np.random.default_rng(0)),
-                TempotronNeuron(0.8), TempotronRule(0.05))
+    core = Core(
+        build_synapses(cfg, rng.normal(0, 0.2, (6, 1)), backend=backend, rng=np.random.default_rng(0)),
+        TempotronNeuron(0.8),
+        TempotronRule(0.05),
+    )
     st = train_epoch(core, traces, labels, np.random.default_rng(0))
     return core.weights(), st
 
@@ -128,9 +143,13 @@ def test_bad_inputs():
 
 
 def test_digits_experiment_learns(tmp_path):
-    res = run_experiment(ALG / "tempotron_digits.toml",
-                         overrides=["n_train=300", "n_test=100", "epochs=2", "kinds=['software']"],
-                         out_dir=tmp_path / "d", progress=False, quiet=True)
+    res = run_experiment(
+        ALG / "tempotron_digits.toml",
+        overrides=["n_train=300", "n_test=100", "epochs=2", "kinds=['software']"],
+        out_dir=tmp_path / "d",
+        progress=False,
+        quiet=True,
+    )
     m = res.metrics
     assert m["test_accuracy"] > 0.6 and len(m["test_accuracy_per_epoch"]["software"]) == 2
     for f in ("accuracy_per_epoch.png", "weights.png", "potentials.png", "raster.png"):
@@ -138,9 +157,13 @@ def test_digits_experiment_learns(tmp_path):
 
 
 def test_latency_experiment(tmp_path):
-    res = run_experiment(ALG / "tempotron_latency.toml",
-                         overrides=["n_afferents=20", "loads=[0.5, 1.0]", "epochs=30", "kinds=['software']"],
-                         out_dir=tmp_path / "l", progress=False, quiet=True)
+    res = run_experiment(
+        ALG / "tempotron_latency.toml",
+        overrides=["n_afferents=20", "loads=[0.5, 1.0]", "epochs=30", "kinds=['software']"],
+        out_dir=tmp_path / "l",
+        progress=False,
+        quiet=True,
+    )
     m = res.metrics
     assert m["fraction_learned"]["software"][0] >= 0.9 and m["test_accuracy"] == m["fraction_learned"]["software"][1]
     assert (res.out_dir / "capacity.png").exists()

@@ -103,7 +103,9 @@ def test_the_smallest_allowed_cells_are_exact_and_reach_the_short_limit():
 def test_ordinary_cells_agree_with_the_exact_solution():
     rng = np.random.default_rng(2)
     r = rng.uniform(1e3, 1e5, (3, 3))
-    np.testing.assert_allclose(solve_crossbar(V, r, 1.0, 2.0).output_currents, _exact_read(V, r, ONES, 2 * ONES), rtol=1e-12)
+    np.testing.assert_allclose(
+        solve_crossbar(V, r, 1.0, 2.0).output_currents, _exact_read(V, r, ONES, 2 * ONES), rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("shape", [(3, 3), (3, 4), (4, 3)])

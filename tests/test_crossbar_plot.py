@@ -94,7 +94,12 @@ def test_plot_function_four_panels_and_batch_index():
         plot_crossbar_solution(sol)
     fig = plot_crossbar_solution(sol, index=1)
     titles = [ax.get_title() for ax in fig.axes]
-    assert {"cell voltages (V)", "cell currents (A)", "word-line node voltages (V)", "bit-line node voltages (V)"} <= set(titles)
+    assert {
+        "cell voltages (V)",
+        "cell currents (A)",
+        "word-line node voltages (V)",
+        "bit-line node voltages (V)",
+    } <= set(titles)
     assert len(fig.axes) == 8  # four maps, four colour bars
     np.testing.assert_allclose(fig.axes[0].images[0].get_array(), sol.cell_voltages_v[1])
 

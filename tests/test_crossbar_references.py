@@ -79,7 +79,12 @@ def test_matches_ngspice_reads(rows, cols, cell, r_wire):
     _ngspice_or_skip()
     rng = np.random.default_rng(rows * 100 + cols)
     spec = CrossbarSpec(
-        rows, cols, r_wordline_ohm=r_wire, r_bitline_ohm=r_wire, r_driver_ohm=0.5, cell=cell,
+        rows,
+        cols,
+        r_wordline_ohm=r_wire,
+        r_bitline_ohm=r_wire,
+        r_driver_ohm=0.5,
+        cell=cell,
         selector=SinhSelector(i_s_a=1e-7, v_0_v=0.1),
     )
     g = 1 / rng.uniform(1e3, 1e5, (rows, cols))

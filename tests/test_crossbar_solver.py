@@ -148,11 +148,17 @@ def test_against_general_mna_solver_with_mixed_zero_segments():
         sol = CrossbarSolver(spec).apply(1 / r_cell, bias)
         for i in range(rows):
             for j in range(cols):
-                assert sol.wordline_voltages_v[i, j] == pytest.approx(ref.node_voltages_v[f"wl_{i}_{j}"], rel=1e-9, abs=1e-12)
-                assert sol.bitline_voltages_v[i, j] == pytest.approx(ref.node_voltages_v[f"bl_{i}_{j}"], rel=1e-9, abs=1e-12)
+                assert sol.wordline_voltages_v[i, j] == pytest.approx(
+                    ref.node_voltages_v[f"wl_{i}_{j}"], rel=1e-9, abs=1e-12
+                )
+                assert sol.bitline_voltages_v[i, j] == pytest.approx(
+                    ref.node_voltages_v[f"bl_{i}_{j}"], rel=1e-9, abs=1e-12
+                )
         for j in range(cols):
             if f"v_out_{j}" in ref.source_currents_a:
-                assert sol.sense_currents_a[j] == pytest.approx(ref.source_currents_a[f"v_out_{j}"], rel=1e-9, abs=1e-15)
+                assert sol.sense_currents_a[j] == pytest.approx(
+                    ref.source_currents_a[f"v_out_{j}"], rel=1e-9, abs=1e-15
+                )
 
 
 def test_open_cells_are_exactly_absent():
@@ -421,10 +427,16 @@ def test_random_topologies_against_general_mna_solver():
         r_bl = rng.uniform(0.5, 3.0, shape) * (rng.random(shape) >= zero_frac)
         cell = ["1R", "1S1R", "1T1R"][case % 3]
         spec = CrossbarSpec(
-            rows, cols, r_wordline_ohm=r_wl, r_bitline_ohm=r_bl,
+            rows,
+            cols,
+            r_wordline_ohm=r_wl,
+            r_bitline_ohm=r_bl,
             r_driver_ohm=rng.uniform(0, 5, rows) * (rng.random(rows) < 0.5),
             r_sense_ohm=rng.uniform(0, 5, cols) * (rng.random(cols) < 0.5),
-            cell=cell, selector=SinhSelector(1e-6, 0.15), r_transistor_on_ohm=800.0, r_transistor_off_ohm=1e7,
+            cell=cell,
+            selector=SinhSelector(1e-6, 0.15),
+            r_transistor_on_ohm=800.0,
+            r_transistor_off_ohm=1e7,
         )
         r_cell = rng.uniform(1e3, 1e5, shape)
         r_cell[rng.random(shape) < 0.15] = np.inf
@@ -450,10 +462,14 @@ def test_random_topologies_against_general_mna_solver():
         np.testing.assert_allclose(sol.bitline_voltages_v, vb, rtol=1e-7, atol=1e-10, err_msg=f"case {case}")
         for j in range(cols):
             if f"v_out_{j}" in ref.source_currents_a:
-                assert sol.sense_currents_a[j] == pytest.approx(ref.source_currents_a[f"v_out_{j}"], rel=1e-7, abs=1e-13)
+                assert sol.sense_currents_a[j] == pytest.approx(
+                    ref.source_currents_a[f"v_out_{j}"], rel=1e-7, abs=1e-13
+                )
         for i in range(rows):
             if f"v_in_{i}" in ref.source_currents_a:
-                assert sol.driver_currents_a[i] == pytest.approx(-ref.source_currents_a[f"v_in_{i}"], rel=1e-7, abs=1e-13)
+                assert sol.driver_currents_a[i] == pytest.approx(
+                    -ref.source_currents_a[f"v_in_{i}"], rel=1e-7, abs=1e-13
+                )
     assert solved >= 30  # the cases really were solved, not skipped
 
 
@@ -499,8 +515,10 @@ def test_more_bad_solver_inputs_are_named():
         solve_crossbar([0.1], [1e3, 2e3, 3e3], 1.0, 1.0)
     with pytest.raises(CrossbarSpecError, match=r"v_in_v has an empty batch \(shape \(0, 2\)\)"):
         solve_crossbar(np.zeros((0, 2)), np.full((2, 2), 1e3), 1.0, 1.0)
-    c = read_spice("t\nv_in_0 in_0 0 0.2\nr_wl_0_0 in_0 wl_0_0 1\nr_wl_0_1 wl_0_0 wl_0_1 1\n"
-                   "rcell_0_0 wl_0_0 bl_0_0 1k\nr_bl_0_0 bl_0_0 0 1\nrcell_0_1 wl_0_1 0 1k\n")
+    c = read_spice(
+        "t\nv_in_0 in_0 0 0.2\nr_wl_0_0 in_0 wl_0_0 1\nr_wl_0_1 wl_0_0 wl_0_1 1\n"
+        "rcell_0_0 wl_0_0 bl_0_0 1k\nr_bl_0_0 bl_0_0 0 1\nrcell_0_1 wl_0_1 0 1k\n"
+    )
     with pytest.raises(CrossbarSpecError, match="circuit 't' has no node bl_0_1"):
         crossbar_solution_from_circuit(c, solve_circuit(c))
     with pytest.raises(ValueError, match=r"unknown option\(s\) \['tol'\] for backend 'nodal'"):

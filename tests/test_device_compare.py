@@ -25,7 +25,7 @@ MODELS = Path(__file__).resolve().parents[1] / "models"
 
 def test_sine_iv_loop_matches_solve_ivp_and_is_pinched():
     m = Yakopcic()
-    amp, f = 0.6, 200.0   # Hz: a 5 ms period, the Oblea device switches within it
+    amp, f = 0.6, 200.0  # Hz: a 5 ms period, the Oblea device switches within it
     loop = sine_iv_loop(m, 0.11, amp, f, steps_per_period=2000)
 
     def rate(t, y):
@@ -43,8 +43,9 @@ def test_sine_iv_loop_matches_solve_ivp_and_is_pinched():
             w = math.exp(5 * (x - 0.5)) * (x / 0.5) if x <= 0.5 else 1.0
         return [g * w]
 
-    ref = solve_ivp(rate, (0, 1 / f), [0.11], t_eval=loop["t_s"], method="DOP853", rtol=1e-11, atol=1e-13,
-                    max_step=1 / f / 400)
+    ref = solve_ivp(
+        rate, (0, 1 / f), [0.11], t_eval=loop["t_s"], method="DOP853", rtol=1e-11, atol=1e-13, max_step=1 / f / 400
+    )
     # midpoint voltage per step: second order, 2000 steps per period
     np.testing.assert_allclose(loop["state"], ref.y[0], atol=2e-5)
     assert np.ptp(loop["state"]) > 0.2
@@ -53,7 +54,7 @@ def test_sine_iv_loop_matches_solve_ivp_and_is_pinched():
     # pinched: no current at zero voltage, and a loop (different currents at the same voltage)
     assert loop["i_a"][0] == 0.0 and abs(loop["i_a"][len(v) // 2]) < 1e-15
     q = len(v) // 8
-    assert not np.isclose(loop["i_a"][q], loop["i_a"][3 * q])   # v(T/8) = v(3T/8), x differs
+    assert not np.isclose(loop["i_a"][q], loop["i_a"][3 * q])  # v(T/8) = v(3T/8), x differs
     with pytest.raises(DeviceError, match="frequency -1.0 Hz must be finite and > 0"):
         sine_iv_loop(m, 0.11, 0.5, -1.0)
 
@@ -61,8 +62,26 @@ def test_sine_iv_loop_matches_solve_ivp_and_is_pinched():
 def test_device_with_several_cards_trains_and_iv(tmp_path, capsys):
     cards = [MODELS / "vteam_kvatinsky2015.toml", MODELS / "yakopcic2011_oblea.toml"]
     png = tmp_path / "cmp.png"
-    argv = ["device", *map(str, cards), "--r0", "500", "--train", "-0.25", "1e-10", "4",
-            "--train", "0.3", "1e-4", "3", "--iv", "0.5", "1e3", "--json", "--plot", str(png)]
+    argv = [
+        "device",
+        *map(str, cards),
+        "--r0",
+        "500",
+        "--train",
+        "-0.25",
+        "1e-10",
+        "4",
+        "--train",
+        "0.3",
+        "1e-4",
+        "3",
+        "--iv",
+        "0.5",
+        "1e3",
+        "--json",
+        "--plot",
+        str(png),
+    ]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)["cards"]
     assert [c["model"] for c in out] == ["vteam", "yakopcic"] and png.stat().st_size > 5000

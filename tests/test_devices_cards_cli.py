@@ -19,8 +19,11 @@ CARDS = sorted((REPO / "models").glob("*.toml"))
 
 def test_there_are_cards_for_every_model():
     kinds = {tomllib.loads(p.read_text())["model"] for p in CARDS}
-    assert kinds == set(MODELS) == {"messaris2017", "measured_curve", "vteam", "linear_ion_drift",
-                                                "yakopcic", "stanford_pku", "veriloga"}
+    assert (
+        kinds
+        == set(MODELS)
+        == {"messaris2017", "measured_curve", "vteam", "linear_ion_drift", "yakopcic", "stanford_pku", "veriloga"}
+    )
 
 
 @pytest.mark.parametrize("card", CARDS, ids=[p.name for p in CARDS])
@@ -42,7 +45,7 @@ PROGRAMMING_PULSE = {
     "linear_ion_drift": (1.0, 1e-3, 0.5),
     "yakopcic": (0.5, 1e-4, 0.5),
     "stanford_pku": (1.4, 5e-9, 1.0e-9),
-    "veriloga": (0.5, 1e-10, 0.5),   # models/vteam_va.toml
+    "veriloga": (0.5, 1e-10, 0.5),  # models/vteam_va.toml
 }
 
 
@@ -68,7 +71,10 @@ def test_every_card_moves_the_way_its_polarity_says(card):
 
 
 def test_registry_errors_name_the_offender(tmp_path):
-    with pytest.raises(DeviceError, match="unknown device model 'hp'; known models: linear_ion_drift, measured_curve, messaris2017, stanford_pku, veriloga, vteam, yakopcic"):
+    with pytest.raises(
+        DeviceError,
+        match="unknown device model 'hp'; known models: linear_ion_drift, measured_curve, messaris2017, stanford_pku, veriloga, vteam, yakopcic",
+    ):
         get_model("hp")
     with pytest.raises(DeviceError, match="messaris2017: unknown parameter\\(s\\) Ap"):
         get_model("messaris2017", Ap=1.0)
@@ -83,7 +89,7 @@ def test_registry_errors_name_the_offender(tmp_path):
     card.write_text('model = "memristor9000"\n')
     with pytest.raises(DeviceError, match="unknown device model 'memristor9000'"):
         load_model_card(card)
-    card.write_text('[params]\nx = 1\n')
+    card.write_text("[params]\nx = 1\n")
     with pytest.raises(DeviceError, match="has no 'model"):
         load_model_card(card)
     card.write_text('model = "vteam"\nparameters = 3\n')
@@ -102,7 +108,9 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_cli_json_matches_the_model(capsys):
     card = str(REPO / "models" / "messaris2017_neuropack.toml")
-    code, out, _ = run_cli(capsys, "device", card, "--r0", "11000", "--pulse", "-1.2", "1e-6", "--count", "10", "--json")
+    code, out, _ = run_cli(
+        capsys, "device", card, "--r0", "11000", "--pulse", "-1.2", "1e-6", "--count", "10", "--json"
+    )
     assert code == 0
     assert list(json.loads(out)) == ["resistance_ohm"]  # the issue's format: one key, N values
     res = json.loads(out)["resistance_ohm"]
@@ -116,21 +124,36 @@ def test_cli_json_matches_the_model(capsys):
 def test_cli_table_state0_and_plot(capsys, tmp_path):
     card = str(REPO / "models" / "measured_4x4.toml")
     png = tmp_path / "r.png"
-    code, out, _ = run_cli(capsys, "device", card, "--state0", "0", "--pulse", "1.0", "1e-6", "--count", "3", "--plot", str(png))
+    code, out, _ = run_cli(
+        capsys, "device", card, "--state0", "0", "--pulse", "1.0", "1e-6", "--count", "3", "--plot", str(png)
+    )
     assert code == 0 and png.stat().st_size > 1000
     g = [float(x) for x in (REPO / "models/data/conductance_vs_pulse_4x4.csv").read_text().split()[1:]]
     assert f"    3  {1 / g[3]:.2f}" in out
     # an existing plot is not overwritten without --force
     code, _, err = run_cli(capsys, "device", card, "--pulse", "1.0", "1e-6", "--count", "3", "--plot", str(png))
     assert code == 2 and "exists; use --force" in err
-    code, _, _ = run_cli(capsys, "device", card, "--pulse", "1.0", "1e-6", "--count", "3", "--plot", str(png), "--force")
+    code, _, _ = run_cli(
+        capsys, "device", card, "--pulse", "1.0", "1e-6", "--count", "3", "--plot", str(png), "--force"
+    )
     assert code == 0
     # below the threshold nothing moves
     code, out, _ = run_cli(capsys, "device", card, "--pulse", "0.5", "1e-6", "--count", "2", "--json")
     assert json.loads(out)["resistance_ohm"] == [1 / g[0]] * 2
     # VTEAM: --r0 goes through the model's R <-> state mapping
-    code, out, _ = run_cli(capsys, "device", str(REPO / "models/vteam_kvatinsky2015.toml"), "--r0", "500",
-                           "--pulse", "0.5", "1e-9", "--count", "2", "--json")
+    code, out, _ = run_cli(
+        capsys,
+        "device",
+        str(REPO / "models/vteam_kvatinsky2015.toml"),
+        "--r0",
+        "500",
+        "--pulse",
+        "0.5",
+        "1e-9",
+        "--count",
+        "2",
+        "--json",
+    )
     res = json.loads(out)["resistance_ohm"]
     assert code == 0 and 500 < res[0] < res[1]
 
@@ -148,7 +171,9 @@ def test_cli_table_state0_and_plot(capsys, tmp_path):
     ],
 )
 def test_cli_bad_input(capsys, change, message):
-    argv = dict(card=str(REPO / "models" / "messaris2017_neuropack.toml"), pulse=["-1.2", "1e-6"], count=["3"], extra=[])
+    argv = dict(
+        card=str(REPO / "models" / "messaris2017_neuropack.toml"), pulse=["-1.2", "1e-6"], count=["3"], extra=[]
+    )
     argv.update(change)
     cmd = ["device", argv["card"], "--pulse", *argv["pulse"], "--count", *argv["count"], *argv["extra"]]
     code, _, err = run_cli(capsys, *cmd)
@@ -158,6 +183,7 @@ def test_cli_bad_input(capsys, change, message):
 
 
 def test_cli_r0_refused_for_the_table_model(capsys):
-    code, _, err = run_cli(capsys, "device", str(REPO / "models/measured_4x4.toml"), "--r0", "2e6",
-                           "--pulse", "1", "1e-6", "--count", "1")
+    code, _, err = run_cli(
+        capsys, "device", str(REPO / "models/measured_4x4.toml"), "--r0", "2e6", "--pulse", "1", "1e-6", "--count", "1"
+    )
     assert code == 2 and "give the index (e.g. --state0 0)" in err

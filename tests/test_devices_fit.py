@@ -28,11 +28,17 @@ from cosim.devices.pulse_data import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-MESSARIS_TRAINS = [(np.full(15, -1.1), 1e-6), (np.full(15, 1.1), 1e-6), (np.full(15, -1.3), 1e-6),
-                   (np.full(15, 1.3), 1e-6), (np.full(10, -0.9), 1e-5), (np.full(10, 0.9), 1e-5)]
+MESSARIS_TRAINS = [
+    (np.full(15, -1.1), 1e-6),
+    (np.full(15, 1.1), 1e-6),
+    (np.full(15, -1.3), 1e-6),
+    (np.full(15, 1.3), 1e-6),
+    (np.full(10, -0.9), 1e-5),
+    (np.full(10, 0.9), 1e-5),
+]
 MESSARIS_R0 = [11000.0, 11000.0, 11000.0, 5000.0, 14000.0, 6000.0]
 HELD_OUT = [(np.full(12, -1.2), 2e-6), (np.r_[np.full(8, 1.0), np.full(8, -1.0)], 1e-6)]
-BASE = {k: v * 1.3 for k, v in NEUROPACK_2022.items()}   # start 30 % off the truth
+BASE = {k: v * 1.3 for k, v in NEUROPACK_2022.items()}  # start 30 % off the truth
 
 
 def test_messaris_parameters_recovered_without_noise():
@@ -41,7 +47,7 @@ def test_messaris_parameters_recovered_without_noise():
     res = fit_model(data, "messaris2017", base=BASE, n_starts=2, rng=3)
     for k, v in res.params.items():
         assert v == pytest.approx(NEUROPACK_2022[k], rel=1e-6), k
-        assert res.ci95[k] is not None   # identified (the interval itself is ~0 wide without noise)
+        assert res.ci95[k] is not None  # identified (the interval itself is ~0 wide without noise)
     assert res.residual_total < 1e-9 and set(res.residual) == set(data.trains)
     # held-out trains: the fitted model predicts them as the truth does
     held = pulse_data_from_model(truth, [11000.0, 9000.0], HELD_OUT)
@@ -51,7 +57,7 @@ def test_messaris_parameters_recovered_without_noise():
 
 def test_messaris_fit_with_noise_has_noise_sized_residual_and_predicts_held_out_trains():
     truth = Messaris2017(**NEUROPACK_2022)
-    noise = 0.02   # 2 % log-normal read noise
+    noise = 0.02  # 2 % log-normal read noise
     data = pulse_data_from_model(truth, MESSARIS_R0, MESSARIS_TRAINS, noise_rel=noise, rng=np.random.default_rng(1))
     res = fit_model(data, "messaris2017", base=BASE, n_starts=2, rng=3)
     # least squares: at least as good as the true parameters on these noisy data
@@ -74,11 +80,16 @@ def test_intervals_hold_the_truth_when_the_data_determine_the_parameters():
     truth = Messaris2017(**NEUROPACK_2022)
     held = 0
     for seed in range(5):
-        data = pulse_data_from_model(truth, MESSARIS_R0[:4], MESSARIS_TRAINS[:4], noise_rel=0.02,
-                                     rng=np.random.default_rng(seed))
-        res = fit_model(data, "messaris2017", base=BASE | {k: v for k, v in NEUROPACK_2022.items()
-                                                         if k not in ("a_p", "a_n")},
-                        fit_params=["a_p", "a_n"], n_starts=1)
+        data = pulse_data_from_model(
+            truth, MESSARIS_R0[:4], MESSARIS_TRAINS[:4], noise_rel=0.02, rng=np.random.default_rng(seed)
+        )
+        res = fit_model(
+            data,
+            "messaris2017",
+            base=BASE | {k: v for k, v in NEUROPACK_2022.items() if k not in ("a_p", "a_n")},
+            fit_params=["a_p", "a_n"],
+            n_starts=1,
+        )
         held += all(res.ci95[k][0] <= NEUROPACK_2022[k] <= res.ci95[k][1] for k in ("a_p", "a_n"))
     assert held >= 4
 
@@ -97,8 +108,9 @@ def test_vteam_and_yakopcic_recovered_without_noise():
     trains = [(np.full(8, 0.4), 1e-4), (np.full(8, -0.4), 1e-4), (np.full(6, 0.6), 5e-5)]
     data = pulse_data_from_model(yak, [1000.0, 200.0, 1000.0], trains)
     fit = ["ap_per_s", "an_per_s", "vp_v"]
-    res = fit_model(data, "yakopcic", base={"ap_per_s": 3000.0, "an_per_s": 5500.0, "vp_v": 0.2},
-                    fit_params=fit, n_starts=1)
+    res = fit_model(
+        data, "yakopcic", base={"ap_per_s": 3000.0, "an_per_s": 5500.0, "vp_v": 0.2}, fit_params=fit, n_starts=1
+    )
     for k in fit:
         assert res.params[k] == pytest.approx(float(getattr(yak, k)), rel=1e-5), k
 
@@ -108,7 +120,7 @@ def test_unidentified_parameters_get_no_interval():
     truth = Messaris2017(**NEUROPACK_2022)
     data = pulse_data_from_model(truth, [11000.0, 11000.0], [(np.full(15, -1.1), 1e-6), (np.full(15, -1.3), 1e-6)])
     res = fit_model(data, "messaris2017", fit_params=["a_n", "a_p"], n_starts=1)
-    assert res.ci95["a_p"] is None   # never moves the state: no gradient
+    assert res.ci95["a_p"] is None  # never moves the state: no gradient
     assert res.ci95["a_n"] is not None and res.params["a_n"] == pytest.approx(NEUROPACK_2022["a_n"], rel=1e-8)
 
 
@@ -141,17 +153,38 @@ def test_bad_fit_requests_are_named():
 
 
 # ------------------------------------------------------------------ CSV
-@pytest.mark.parametrize("body, message", [
-    ("train,amplitude_v,width_s\na,0,0\n", "line 1: needs a column 'resistance_ohm'"),
-    ("amplitude_v,width_s,resistance_ohm,colour\n0,0,1\n", "line 1: unknown column\\(s\\) 'colour'"),
-    ("amplitude_v,width_s,resistance_ohm\n0,0,1000\n1.0,1e-6,abc\n", "line 3, column resistance_ohm: 'abc' is not a number"),
-    ("amplitude_v,width_s,resistance_ohm\n0,0,1000\n1.0,-1e-6,900\n", "line 3, column width_s: '-1e-6' must be >= 0"),
-    ("# comment\namplitude_v,width_s,resistance_ohm\n0,0,1000\n1.0,1e-6,-5\n", "line 4, column resistance_ohm: '-5' must be > 0"),
-    ("amplitude_v,width_s,resistance_ohm\n1.0,1e-6,1000\n", "line 2, column amplitude_v: the first row of train '0' is its initial read"),
-    ("amplitude_v,width_s,resistance_ohm\n0,0,1000\n1.0,1e-6\n", "line 3: 2 fields, the header has 3"),
-    ("train,amplitude_v,width_s,resistance_ohm\na,0,0,1000\nb,0,0,1000\nb,1,1e-6,900\n", "line 2: train 'a' has no pulses"),
-    ("amplitude_v,width_s,current_a,v_read_v\n0,0,1e-5,0.1\n1,1e-6,0,0.1\n", "line 3, column current_a: '0' gives R"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("train,amplitude_v,width_s\na,0,0\n", "line 1: needs a column 'resistance_ohm'"),
+        ("amplitude_v,width_s,resistance_ohm,colour\n0,0,1\n", "line 1: unknown column\\(s\\) 'colour'"),
+        (
+            "amplitude_v,width_s,resistance_ohm\n0,0,1000\n1.0,1e-6,abc\n",
+            "line 3, column resistance_ohm: 'abc' is not a number",
+        ),
+        (
+            "amplitude_v,width_s,resistance_ohm\n0,0,1000\n1.0,-1e-6,900\n",
+            "line 3, column width_s: '-1e-6' must be >= 0",
+        ),
+        (
+            "# comment\namplitude_v,width_s,resistance_ohm\n0,0,1000\n1.0,1e-6,-5\n",
+            "line 4, column resistance_ohm: '-5' must be > 0",
+        ),
+        (
+            "amplitude_v,width_s,resistance_ohm\n1.0,1e-6,1000\n",
+            "line 2, column amplitude_v: the first row of train '0' is its initial read",
+        ),
+        ("amplitude_v,width_s,resistance_ohm\n0,0,1000\n1.0,1e-6\n", "line 3: 2 fields, the header has 3"),
+        (
+            "train,amplitude_v,width_s,resistance_ohm\na,0,0,1000\nb,0,0,1000\nb,1,1e-6,900\n",
+            "line 2: train 'a' has no pulses",
+        ),
+        (
+            "amplitude_v,width_s,current_a,v_read_v\n0,0,1e-5,0.1\n1,1e-6,0,0.1\n",
+            "line 3, column current_a: '0' gives R",
+        ),
+    ],
+)
 def test_csv_errors_name_line_and_column(tmp_path, body, message):
     path = tmp_path / "d.csv"
     path.write_text(body)
@@ -161,13 +194,15 @@ def test_csv_errors_name_line_and_column(tmp_path, body, message):
 
 def test_csv_round_trip_currents_and_r0(tmp_path):
     path = tmp_path / "d.csv"
-    path.write_text("train,amplitude_v,width_s,current_a,v_read_v\nx,0,0,1e-5,0.1\nx,-1.1,1e-6,2e-5,0.1\n"
-                    "y,0,0,2e-5,0.2\ny,1.1,1e-6,1e-5,0.2\ny,1.1,1e-6,0.5e-5,0.2\n")
+    path.write_text(
+        "train,amplitude_v,width_s,current_a,v_read_v\nx,0,0,1e-5,0.1\nx,-1.1,1e-6,2e-5,0.1\n"
+        "y,0,0,2e-5,0.2\ny,1.1,1e-6,1e-5,0.2\ny,1.1,1e-6,0.5e-5,0.2\n"
+    )
     d = read_pulse_csv(path)
     assert d.trains == ["x", "y"] and list(d.r0_ohm) == [10000.0, 10000.0]
     np.testing.assert_allclose(d.resistance_ohm[1], [20000.0, 40000.0])
     write_pulse_csv(tmp_path / "e.csv", d)
-    e = read_pulse_csv(tmp_path / "e.csv")   # r0_ohm column: every row a pulse
+    e = read_pulse_csv(tmp_path / "e.csv")  # r0_ohm column: every row a pulse
     assert e.trains == d.trains and [a.tolist() for a in e.amplitude_v] == [a.tolist() for a in d.amplitude_v]
     np.testing.assert_allclose(np.concatenate(e.resistance_ohm), np.concatenate(d.resistance_ohm))
     shipped = read_pulse_csv(REPO / "models" / "data" / "measured_4x4_pulses.csv")
@@ -186,8 +221,22 @@ def test_cosim_fit_writes_a_card_and_refuses_to_overwrite(tmp_path, capsys):
     start = {**NEUROPACK_2022, "a_p": 0.3, "a_n": -0.5}
     base.write_text('model = "messaris2017"\n[params]\n' + "".join(f"{k} = {v!r}\n" for k, v in start.items()))
     card, png = tmp_path / "dev.toml", tmp_path / "dev.png"
-    argv = ["fit", str(csv_path), "--model", "messaris2017", "--base", str(base), "--params", "a_p,a_n",
-            "--starts", "1", "-o", str(card), "--plot", str(png)]
+    argv = [
+        "fit",
+        str(csv_path),
+        "--model",
+        "messaris2017",
+        "--base",
+        str(base),
+        "--params",
+        "a_p,a_n",
+        "--starts",
+        "1",
+        "-o",
+        str(card),
+        "--plot",
+        str(png),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "train t0: RMS ln-R residual" in out and "a_p = 0.213886" in out

@@ -88,8 +88,9 @@ def test_pulse_trains_against_neuropack_euler(model, v, count, euler_expected, m
 @pytest.mark.parametrize("r0", [3000.0, 11000.0, 20000.0])
 def test_closed_form_matches_solve_ivp(model, v, r0):
     t_end = 20e-6
-    sol = solve_ivp(lambda t, y: [rhs(y[0], v)], (0, t_end), [r0], method="DOP853",
-                    rtol=1e-12, atol=1e-9, dense_output=True)
+    sol = solve_ivp(
+        lambda t, y: [rhs(y[0], v)], (0, t_end), [r0], method="DOP853", rtol=1e-12, atol=1e-9, dense_output=True
+    )
     ts = np.linspace(0, t_end, 7)
     exact = model.advance(np.full(ts.shape, r0), v, ts)
     np.testing.assert_allclose(exact, sol.sol(ts)[0], rtol=1e-8, atol=1e-6)
@@ -103,8 +104,15 @@ def test_shared_reference_formula_matches_solve_ivp_and_the_card():
     ts = np.linspace(0, 20e-6, 7)
     for v in (-1.2, -0.3, 0.0, 0.9, 1.5):
         for r0 in (3000.0, 11000.0, 20000.0):
-            sol = solve_ivp(lambda t, y, v=v: [rhs(y[0], v)], (0, ts[-1]), [r0], method="DOP853",
-                            rtol=1e-12, atol=1e-9, dense_output=True)
+            sol = solve_ivp(
+                lambda t, y, v=v: [rhs(y[0], v)],
+                (0, ts[-1]),
+                [r0],
+                method="DOP853",
+                rtol=1e-12,
+                atol=1e-9,
+                dense_output=True,
+            )
             np.testing.assert_allclose(messaris_r_ohm(r0, v, ts), sol.sol(ts)[0], rtol=1e-8, atol=1e-6)
     assert NEUROPACK_CARD == NEUROPACK_2022
     assert {k: float(getattr(load_model_card(CARD), k)) for k in NEUROPACK_CARD} == NEUROPACK_CARD
@@ -196,8 +204,7 @@ from hypothesis import strategies as st  # noqa: E402
     t=st.floats(0.0, 10.0),
 )
 def test_property_monotone_toward_the_fixed_point(r0, v, t):
-    m = Messaris2017(a_p=AP, a_n=AN, t_p_v=TP, t_n_v=TN, a0p_ohm=A0P, a1p_ohm_per_v=A1P,
-                     a0n_ohm=A0N, a1n_ohm_per_v=A1N)
+    m = Messaris2017(a_p=AP, a_n=AN, t_p_v=TP, t_n_v=TN, a0p_ohm=A0P, a1p_ohm_per_v=A1P, a0n_ohm=A0N, a1n_ohm_per_v=A1N)
     r = float(m.advance(r0, v, t))
     if v > 0:
         rp = A0P + A1P * v

@@ -25,8 +25,10 @@ VA_CARD = REPO / "models" / "vteam_va.toml"
 BUILTIN = REPO / "models" / "vteam_kvatinsky2015.toml"
 
 # setup.sh installs the extra (.[all]); without it these tests say so instead of passing
-needs_vae = pytest.mark.skipif(importlib.util.find_spec("verilogae") is None,
-                               reason="the optional extra cosim[veriloga] (verilogae) is not installed")
+needs_vae = pytest.mark.skipif(
+    importlib.util.find_spec("verilogae") is None,
+    reason="the optional extra cosim[veriloga] (verilogae) is not installed",
+)
 
 TRAINS = [(0.3, 1e-9, 10), (-0.4, 1e-11, 10), (0.5, 5e-10, 5), (-0.6, 3e-12, 8), (0.01, 1e-6, 2), (-0.1, 1e-6, 2)]
 
@@ -53,8 +55,9 @@ def test_va_vteam_gives_the_builtin_pulse_responses(models):
     v = np.array([0.1, -0.2, 0.3, -0.05, 0.02])
     np.testing.assert_allclose(va.current_a(x, v), vt.current_a(y, v), rtol=1e-12)
     np.testing.assert_allclose(va.dcurrent_dv_s(x, v), vt.dcurrent_dv_s(y, v), rtol=1e-8)
-    np.testing.assert_allclose(va.state_from_resistance([60.0, 500.0, 990.0]),
-                               vt.state_from_resistance([60.0, 500.0, 990.0]), atol=1e-12)
+    np.testing.assert_allclose(
+        va.state_from_resistance([60.0, 500.0, 990.0]), vt.state_from_resistance([60.0, 500.0, 990.0]), atol=1e-12
+    )
 
 
 @needs_vae
@@ -74,7 +77,9 @@ def test_va_card_errors_are_named(tmp_path):
     card = tmp_path / "bad.toml"
     (tmp_path / "vteam.va").write_text((REPO / "models" / "vteam.va").read_text())
     card.write_text('model = "veriloga"\n[params]\nmodel_va = "vteam.va"\ncurrent_var = "i_dev"\n')
-    with pytest.raises(DeviceError, match="current_var 'i_dev' is not a \\(\\*retrieve\\*\\) variable.*it has: dx_dt, i_cell"):
+    with pytest.raises(
+        DeviceError, match="current_var 'i_dev' is not a \\(\\*retrieve\\*\\) variable.*it has: dx_dt, i_cell"
+    ):
         load_model_card(card)
     card.write_text('model = "veriloga"\n[params]\nmodel_va = "vteam.va"\n[params.va_params]\nk_of = 1.0\n')
     with pytest.raises(DeviceError, match="unknown Verilog-A parameter\\(s\\) k_of"):
@@ -89,7 +94,7 @@ def test_va_card_errors_are_named(tmp_path):
 
 
 def test_without_the_extra_the_error_names_it(monkeypatch):
-    monkeypatch.setitem(sys.modules, "verilogae", None)   # makes `import verilogae` raise ImportError
+    monkeypatch.setitem(sys.modules, "verilogae", None)  # makes `import verilogae` raise ImportError
     with pytest.raises(DeviceError, match=r"pip install 'cosim\[veriloga\]'"):
         load_model_card(VA_CARD)
 
@@ -132,10 +137,17 @@ def test_letters_training_with_the_va_card_equals_the_builtin_card(tmp_path):
 
     cfg = REPO / "algorithms" / "prezioso_letters_vteam_va.toml"
     run_experiment(cfg, seed=0, out_dir=tmp_path / "va", progress=False, quiet=True, figures=False)
-    run_experiment(cfg, seed=0, out_dir=tmp_path / "bi", progress=False, quiet=True, figures=False,
-                   overrides=["device_card=vteam_kvatinsky2015.toml"])
+    run_experiment(
+        cfg,
+        seed=0,
+        out_dir=tmp_path / "bi",
+        progress=False,
+        quiet=True,
+        figures=False,
+        overrides=["device_card=vteam_kvatinsky2015.toml"],
+    )
     m_va = json.loads((tmp_path / "va" / "metrics.json").read_text())
     m_bi = json.loads((tmp_path / "bi" / "metrics.json").read_text())
-    assert m_va["converged"] and m_va["updates"] == 13 and m_va["pulses"] == 130   # the config header's numbers
+    assert m_va["converged"] and m_va["updates"] == 13 and m_va["pulses"] == 130  # the config header's numbers
     assert m_va["updates"] == m_bi["updates"] and m_va["pulses"] == m_bi["pulses"]
     assert m_va["final_error"] == pytest.approx(m_bi["final_error"], rel=1e-6)

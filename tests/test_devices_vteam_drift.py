@@ -209,7 +209,9 @@ def test_bad_parameters_named():
         VTEAM(x0=1.5)
     with pytest.raises(DeviceError, match="r_on_ohm 2000.0 must be below r_off_ohm"):
         LinearIonDrift(r_on_ohm=2000.0, r_off_ohm=1000.0)
-    with pytest.raises(DeviceError, match="window must be one of 'none', 'joglekar', 'biolek', 'prodromakis', got 'tanh'"):
+    with pytest.raises(
+        DeviceError, match="window must be one of 'none', 'joglekar', 'biolek', 'prodromakis', got 'tanh'"
+    ):
         LinearIonDrift(window="tanh")
     with pytest.raises(DeviceError, match=r"x_doped_fraction 1.2 at cell \(1,\) is outside its bounds \[0.0, 1.0\]"):
         LinearIonDrift().advance(np.array([0.5, 1.2]), 1.0, 1e-3)
@@ -238,14 +240,20 @@ def test_shared_checks_of_the_unit_interval_models(cls):
         cls(x0=-0.1)
     with pytest.raises(DeviceError, match=f"{name}: parameter rtol must be > 0, got 0.0"):
         cls(rtol=0.0)
-    with pytest.raises(DeviceError, match=f"{name}: parameter atol must be a number or an array of numbers, got 'tiny'"):
+    with pytest.raises(
+        DeviceError, match=f"{name}: parameter atol must be a number or an array of numbers, got 'tiny'"
+    ):
         cls(atol="tiny")
     m = cls(x0=0.25)
     np.testing.assert_array_equal(m.initial_state((2, 3)), np.full((2, 3), 0.25))
     assert m.state_bounds() == (0.0, 1.0)
     r_on, r_off = float(m.r_on_ohm), float(m.r_off_ohm)
-    np.testing.assert_allclose(m.state_from_resistance([r_on, r_off]), [1.0, 0.0] if name == "linear_ion_drift" else [0.0, 1.0])
-    with pytest.raises(DeviceError, match=rf"{name}: resistance \[{r_off * 2!r}\] ohm is outside \[r_on_ohm, r_off_ohm\]"):
+    np.testing.assert_allclose(
+        m.state_from_resistance([r_on, r_off]), [1.0, 0.0] if name == "linear_ion_drift" else [0.0, 1.0]
+    )
+    with pytest.raises(
+        DeviceError, match=rf"{name}: resistance \[{r_off * 2!r}\] ohm is outside \[r_on_ohm, r_off_ohm\]"
+    ):
         m.state_from_resistance([r_off * 2])
     with pytest.raises(DeviceError, match="is outside"):
         m.state_from_resistance(np.nan)

@@ -88,7 +88,13 @@ def test_yakopcic_pulse_trains_match_solve_ivp(win):
 def test_yakopcic_card_numbers_and_per_cell_parameters():
     m = load_model_card(MODELS_DIR / "yakopcic2011_oblea.toml")
     assert m.name == "yakopcic" and not m.ohmic and m.raises_conductance == "positive"
-    assert (float(m.a1_a), float(m.b_per_v), float(m.vp_v), float(m.vn_v), float(m.x0)) == (0.17, 0.05, 0.16, 0.15, 0.11)
+    assert (float(m.a1_a), float(m.b_per_v), float(m.vp_v), float(m.vn_v), float(m.x0)) == (
+        0.17,
+        0.05,
+        0.16,
+        0.15,
+        0.11,
+    )
     # per-cell Ap (device-to-device spread) against one solve_ivp per cell
     ap = np.array([[2000.0, 4000.0], [6000.0, 8000.0]])
     mm = m.with_params(ap_per_s=ap)
@@ -134,8 +140,21 @@ def test_yakopcic_bad_parameters_are_named():
 # ------------------------------------------------------------- Stanford-PKU
 def stanford_rate(v, kw=None):
     """Guan 2012 / Jiang 2016 equations as published (gap in nm), v1.0.0 minimum field."""
-    p = dict(i0=1e-3, g0=0.25e-9, v0=0.25, vel0=10.0, ea=0.6, a0=0.25e-9, tox=12e-9, gamma0=16.0,
-             beta=0.8, t0=298.0, rth=2.1e3, fmin=1.4e9, **(kw or {}))
+    p = dict(
+        i0=1e-3,
+        g0=0.25e-9,
+        v0=0.25,
+        vel0=10.0,
+        ea=0.6,
+        a0=0.25e-9,
+        tox=12e-9,
+        gamma0=16.0,
+        beta=0.8,
+        t0=298.0,
+        rth=2.1e3,
+        fmin=1.4e9,
+        **(kw or {}),
+    )
 
     def f(g_nm):
         g = g_nm * 1e-9
@@ -144,8 +163,12 @@ def stanford_rate(v, kw=None):
         gamma = p["gamma0"] - p["beta"] * (g / 1e-9) ** 3
         if gamma * abs(v) / p["tox"] < p["fmin"]:
             gamma = 0.0
-        return -p["vel0"] * math.exp(-Q_C * p["ea"] / (KB * temp)) * math.sinh(
-            gamma * p["a0"] * Q_C * v / (p["tox"] * KB * temp)) / 1e-9
+        return (
+            -p["vel0"]
+            * math.exp(-Q_C * p["ea"] / (KB * temp))
+            * math.sinh(gamma * p["a0"] * Q_C * v / (p["tox"] * KB * temp))
+            / 1e-9
+        )
 
     return f
 
@@ -177,7 +200,7 @@ def test_stanford_minimum_field_and_reset_stop():
     m = StanfordPKU()
     # below the field threshold nothing moves: gamma(1.6 nm) * 1.1 V / 12 nm = 1.17e9 < 1.4e9 V/m
     assert m.advance(1.6e-9, 1.1, 1e-3) == 1.6e-9
-    assert m.advance(0.5e-9, 0.9, 1e-3) == 0.5e-9   # 16 * 0.9 / 12e-9 = 1.2e9 < F_min at any gap
+    assert m.advance(0.5e-9, 0.9, 1e-3) == 0.5e-9  # 16 * 0.9 / 12e-9 = 1.2e9 < F_min at any gap
     # a long RESET at -1.3 V stops where gamma(g*) |V| / tox = F_min (hand-derived g*)
     g_star = ((16.0 - 1.4e9 * 12e-9 / 1.3) / 0.8) ** (1 / 3) * 1e-9
     assert m.reset_stop_gap_m(-1.3) == pytest.approx(g_star, rel=1e-14) and g_star < 1.7e-9
@@ -249,8 +272,10 @@ def test_yakopcic_ngspice_tran_matches(v, x0):
     if not ngspice_available():
         pytest.skip("ngspice is not installed")
     m = load_model_card(MODELS_DIR / "yakopcic2011_oblea.toml")
-    deck = (f"yakopcic single device\nvin in 0 dc {v}\nxdev in 0 cosim_yakopcic x0={x0}\n{m.spice_subckt()}"
-            ".tran 1e-7 1e-3 0 1e-7 uic\n.end\n")
+    deck = (
+        f"yakopcic single device\nvin in 0 dc {v}\nxdev in 0 cosim_yakopcic x0={x0}\n{m.spice_subckt()}"
+        ".tran 1e-7 1e-3 0 1e-7 uic\n.end\n"
+    )
     out = run_ngspice_tran(deck, ["v(xdev.x)", "i(vin)"], options={"reltol": 1e-7, "vntol": 1e-10})
     t, x_spice = out["time"], out["v(xdev.x)"]
     mine = m.advance(np.full(t.shape, x0), v, t)
@@ -266,8 +291,10 @@ def test_stanford_ngspice_tran_matches(v, g0_nm):
     if not ngspice_available():
         pytest.skip("ngspice is not installed")
     m = StanfordPKU()
-    deck = (f"stanford single device\nvin in 0 dc {v}\nxdev in 0 cosim_stanford_pku gap0={g0_nm}\n"
-            f"{m.spice_subckt()}.tran 1e-11 2e-8 0 1e-11 uic\n.end\n")
+    deck = (
+        f"stanford single device\nvin in 0 dc {v}\nxdev in 0 cosim_stanford_pku gap0={g0_nm}\n"
+        f"{m.spice_subckt()}.tran 1e-11 2e-8 0 1e-11 uic\n.end\n"
+    )
     out = run_ngspice_tran(deck, ["v(xdev.g)", "i(vin)"], options={"reltol": 1e-7, "vntol": 1e-10})
     t, g_spice_nm = out["time"], out["v(xdev.g)"]
     mine_nm = m.advance(np.full(t.shape, g0_nm * 1e-9), v, t) / 1e-9
@@ -286,10 +313,13 @@ def test_spice_subckts_refuse_what_they_cannot_write():
 
 
 # ------------------------------------------------------------ on the array
-@pytest.mark.parametrize("card, state_range, pulses", [
-    ("yakopcic2011_oblea.toml", (0.2, 0.8), [(2, 1, 0.6, 1e-4), (0, [0, 1, 2], -0.5, 2e-4)]),
-    ("stanford_pku_rram.toml", (0.5e-9, 1.5e-9), [(2, 1, 1.4, 5e-9), (0, [0, 1, 2], -1.5, 5e-9)]),
-])
+@pytest.mark.parametrize(
+    "card, state_range, pulses",
+    [
+        ("yakopcic2011_oblea.toml", (0.2, 0.8), [(2, 1, 0.6, 1e-4), (0, [0, 1, 2], -0.5, 2e-4)]),
+        ("stanford_pku_rram.toml", (0.5e-9, 1.5e-9), [(2, 1, 1.4, 5e-9), (0, [0, 1, 2], -1.5, 5e-9)]),
+    ],
+)
 def test_new_models_on_ideal_and_nodal_backends(card, state_range, pulses):
     model = load_model_card(MODELS_DIR / card)
     s0 = np.random.default_rng(3).uniform(*state_range, (3, 3))
@@ -308,14 +338,20 @@ def test_new_models_on_ideal_and_nodal_backends(card, state_range, pulses):
     assert np.any(ideal.state != s0)
     # one cell behind 150 ohm of wire: the device voltage is the root of I(s, u) = (V - u) / 150
     s1 = np.array([[s0[0, 0]]])
-    one = CrossbarArray(model, s1, spec=CrossbarSpec(1, 1, r_wordline_ohm=100.0, r_bitline_ohm=50.0),
-                        backend="nodal", split_tolerance=np.inf)
+    one = CrossbarArray(
+        model,
+        s1,
+        spec=CrossbarSpec(1, 1, r_wordline_ohm=100.0, r_bitline_ohm=50.0),
+        backend="nodal",
+        split_tolerance=np.inf,
+    )
     u = brentq(lambda u: float(model.current_a(s1[0, 0], u)) - (0.3 - u) / 150.0, 0.0, 0.3, xtol=1e-15)
     assert one.read([0.3])[0] == pytest.approx((0.3 - u) / 150.0, rel=1e-9)
 
 
-@pytest.mark.parametrize("card, pulse", [("yakopcic2011_oblea.toml", ["0.5", "1e-4"]),
-                                         ("stanford_pku_rram.toml", ["-1.5", "1e-8"])])
+@pytest.mark.parametrize(
+    "card, pulse", [("yakopcic2011_oblea.toml", ["0.5", "1e-4"]), ("stanford_pku_rram.toml", ["-1.5", "1e-8"])]
+)
 def test_cosim_device_runs_the_new_cards(card, pulse, capsys):
     import json
 
@@ -334,7 +370,9 @@ def test_cosim_device_runs_the_new_cards(card, pulse, capsys):
 
 # ---------------------------------------------------------- in training
 @pytest.mark.slow
-@pytest.mark.parametrize("config, updates", [("prezioso_letters_yakopcic.toml", 8), ("prezioso_letters_stanford.toml", 18)])
+@pytest.mark.parametrize(
+    "config, updates", [("prezioso_letters_yakopcic.toml", 8), ("prezioso_letters_stanford.toml", 18)]
+)
 def test_letters_training_runs_with_the_new_cards(tmp_path, config, updates):
     import json
 

@@ -52,7 +52,9 @@ def test_the_headings_helper_sees_fences():
     assert _headings(text) == [1, 2, 3]
 
 
-@pytest.mark.parametrize("page", [REPO / "README.md", *PAGES], ids=["README.md", *(str(p.relative_to(DOCS)) for p in PAGES)])
+@pytest.mark.parametrize(
+    "page", [REPO / "README.md", *PAGES], ids=["README.md", *(str(p.relative_to(DOCS)) for p in PAGES)]
+)
 def test_relative_links_resolve(page):
     text = page.read_text()
     text = re.sub(r"```.*?```", "", text, flags=re.S)
@@ -65,8 +67,15 @@ def test_relative_links_resolve(page):
 
 def test_readme_links_into_the_docs_and_stays_short():
     text = (REPO / "README.md").read_text()
-    for page in ("docs/guide/install.md", "docs/guide/tutorial.md", "docs/reference/cli.md",
-                 "docs/reference/config.md", "docs/reference/api.md", "docs/design.md", "docs/studies.md"):
+    for page in (
+        "docs/guide/install.md",
+        "docs/guide/tutorial.md",
+        "docs/reference/cli.md",
+        "docs/reference/config.md",
+        "docs/reference/api.md",
+        "docs/design.md",
+        "docs/studies.md",
+    ):
         assert f"]({page}" in text, f"README.md does not link to {page}"
     # the reference manual, tutorial and results live in docs/; the README is the front page
     assert len(text.splitlines()) < 200

@@ -183,8 +183,14 @@ def test_seeded_runs_bit_identical(tmp_path):
         model = Messaris2017(**NEUROPACK_2022)
         r0 = np.random.default_rng(seed).uniform(10e3, 12e3, (4, 4))
         noise = lambda i, rng: i * (1 + rng.uniform(-0.01, 0.01, np.shape(i)))  # noqa: E731
-        arr = CrossbarArray(model, r0, spec=CrossbarSpec(4, 4, r_wordline_ohm=2.0, r_bitline_ohm=2.0),
-                            backend="nodal", read_noise=noise, rng=np.random.default_rng(seed))
+        arr = CrossbarArray(
+            model,
+            r0,
+            spec=CrossbarSpec(4, 4, r_wordline_ohm=2.0, r_bitline_ohm=2.0),
+            backend="nodal",
+            read_noise=noise,
+            rng=np.random.default_rng(seed),
+        )
         tl = Timeline(arr)
         for k in range(4):
             tl.schedule(VerifyDown(k, (k + 1) % 4, 0.95 * r0[k, (k + 1) % 4]))
@@ -202,12 +208,13 @@ def test_devices_volatile_wrapper_relaxes_on_the_time_line():
     model = Volatile(Messaris2017(**NEUROPACK_2022), tau_s=1e-3, rest_state=11000.0)
     arr = CrossbarArray(model, np.array([[9000.0, 12000.0]]))
     tl = Timeline(arr)
-    tl.schedule(Read([0.1]), at_s=0.5e-3)   # 0.5 ms gap, then a 1 us read
+    tl.schedule(Read([0.1]), at_s=0.5e-3)  # 0.5 ms gap, then a 1 us read
     tl.schedule(Idle(0.5e-3 - 1e-6), at_s=0.5e-3)  # same time, queued later: right after the read
     tl.run()
     assert tl.trace.kind.tolist() == ["idle", "read", "idle"] and tl.now_s == pytest.approx(1e-3)
-    np.testing.assert_allclose(arr.state, 11000.0 + np.array([[-2000.0, 1000.0]]) * np.exp(-(1e-3 - 1e-6) / 1e-3),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        arr.state, 11000.0 + np.array([[-2000.0, 1000.0]]) * np.exp(-(1e-3 - 1e-6) / 1e-3), rtol=1e-12
+    )
 
 
 def test_more_bad_engine_input_is_named(array, tmp_path):

@@ -79,10 +79,12 @@ def test_a_pulse_weakened_below_threshold_by_the_sense_resistor_moves_nothing():
 def test_half_select_above_threshold_disturbs_under_v2_but_not_with_an_ideal_selector():
     shifts = reference_shifts_s(0).reshape(4, 4)
     common = dict(max_updates=1, amplitude_v=1.3)  # V/2 = 0.65 V > 0.6 V threshold
-    h_v2 = train_manhattan(measured_4x4_array(shifts, backend="nodal"), reference_task(),
-                           ManhattanRule(scheme="v2", **common))
-    h_id = train_manhattan(measured_4x4_array(shifts, backend="nodal"), reference_task(),
-                           ManhattanRule(scheme="ideal", **common))
+    h_v2 = train_manhattan(
+        measured_4x4_array(shifts, backend="nodal"), reference_task(), ManhattanRule(scheme="v2", **common)
+    )
+    h_id = train_manhattan(
+        measured_4x4_array(shifts, backend="nodal"), reference_task(), ManhattanRule(scheme="ideal", **common)
+    )
     pulsed = h_id.state[1] - h_id.state[0]
     assert pulsed.max() == 1 and (pulsed >= 0).all()
     assert ((h_v2.state[1] - h_v2.state[0]) > pulsed).any()  # cells moved that nobody meant to pulse
@@ -96,8 +98,14 @@ def test_layout_that_does_not_fit_is_named():
 
 @pytest.mark.parametrize(
     "kwargs, key",
-    [({"scheme": "v4"}, "scheme"), ({"amplitude_v": -1.0}, "amplitude_v"), ({"width_s": 0.0}, "width_s"),
-     ({"grouping": "diag"}, "grouping"), ({"delta_rule": "x"}, "delta_rule"), ({"max_updates": -1}, "max_updates")],
+    [
+        ({"scheme": "v4"}, "scheme"),
+        ({"amplitude_v": -1.0}, "amplitude_v"),
+        ({"width_s": 0.0}, "width_s"),
+        ({"grouping": "diag"}, "grouping"),
+        ({"delta_rule": "x"}, "delta_rule"),
+        ({"max_updates": -1}, "max_updates"),
+    ],
 )
 def test_bad_rule_values_name_the_key(kwargs, key):
     with pytest.raises(ManhattanConfigError, match=key):

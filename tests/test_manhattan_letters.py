@@ -66,35 +66,64 @@ def test_wire_resistance_weakens_the_selected_pulses_and_slows_training():
 
 
 def test_letters_and_study_configs_run(tmp_path):
-    run_experiment(ALGOS / "prezioso_letters.toml", out_dir=tmp_path / "l", progress=False, quiet=True,
-                   figures=False)
+    run_experiment(ALGOS / "prezioso_letters.toml", out_dir=tmp_path / "l", progress=False, quiet=True, figures=False)
     m = json.loads((tmp_path / "l" / "metrics.json").read_text())
     assert m["converged"] is True and m["epochs_to_100_percent"] == m["updates"]
-    run_experiment(ALGOS / "manhattan_study.toml", out_dir=tmp_path / "s", progress=False, quiet=True,
-                   figures=False, overrides=["array_sizes=[12]", "r_wire_ohm=[0.0]", 'schemes=["v2"]',
-                                             "letters.max_updates=20"])
+    run_experiment(
+        ALGOS / "manhattan_study.toml",
+        out_dir=tmp_path / "s",
+        progress=False,
+        quiet=True,
+        figures=False,
+        overrides=["array_sizes=[12]", "r_wire_ohm=[0.0]", 'schemes=["v2"]', "letters.max_updates=20"],
+    )
     rows = (tmp_path / "s" / "study.csv").read_text().splitlines()
     assert rows[0].startswith("array_size,r_wire_ohm,scheme") and len(rows) == 2
     with pytest.raises(ValueError, match="array_sizes"):
-        run_experiment(ALGOS / "manhattan_study.toml", out_dir=tmp_path / "b", progress=False, quiet=True,
-                       figures=False, overrides=["array_sizes=[4]"])
+        run_experiment(
+            ALGOS / "manhattan_study.toml",
+            out_dir=tmp_path / "b",
+            progress=False,
+            quiet=True,
+            figures=False,
+            overrides=["array_sizes=[4]"],
+        )
 
 
 def test_letters_bad_values_named(tmp_path):
-    for n, (override, key) in enumerate((("array_size=8", "array_size"), ("r_wire_ohm=-1", "r_wire_ohm"),
-                          ("device_card=nope.toml", "device_card"), ("device_card=measured_4x4.toml", "device_card"),
-                          ("r0_min_ohm=0", "r0_min_ohm"))):
+    for n, (override, key) in enumerate(
+        (
+            ("array_size=8", "array_size"),
+            ("r_wire_ohm=-1", "r_wire_ohm"),
+            ("device_card=nope.toml", "device_card"),
+            ("device_card=measured_4x4.toml", "device_card"),
+            ("r0_min_ohm=0", "r0_min_ohm"),
+        )
+    ):
         with pytest.raises((ValueError, FileNotFoundError), match=key):
-            run_experiment(ALGOS / "prezioso_letters.toml", out_dir=tmp_path / f"x{n}", overrides=[override],
-                           progress=False, quiet=True, figures=False)
+            run_experiment(
+                ALGOS / "prezioso_letters.toml",
+                out_dir=tmp_path / f"x{n}",
+                overrides=[override],
+                progress=False,
+                quiet=True,
+                figures=False,
+            )
 
 
 @pytest.mark.ngspice
 def test_letters_on_the_vteam_card_train_and_wires_slow_them():
     import dataclasses
 
-    cfg = LettersConfig(device_card="vteam_kvatinsky2015.toml", r0_min_ohm=600.0, r0_max_ohm=800.0,
-                        amplitude_v=0.3, width_s=3e-11, beta_per_a=1e3, max_updates=40)
+    cfg = LettersConfig(
+        device_card="vteam_kvatinsky2015.toml",
+        r0_min_ohm=600.0,
+        r0_max_ohm=800.0,
+        amplitude_v=0.3,
+        width_s=3e-11,
+        beta_per_a=1e3,
+        max_updates=40,
+    )
     h0, _ = train_letters(cfg, np.random.default_rng(0), "nodal")
     h1, _ = train_letters(dataclasses.replace(cfg, r_wire_ohm=1.0), np.random.default_rng(0), "nodal")
     assert h0.converged and h0.accuracy[-1] == 1.0

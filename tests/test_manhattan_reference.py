@@ -143,8 +143,13 @@ def test_error_and_history_are_defined_everywhere(curve):
 
 @pytest.mark.parametrize(
     "kwargs, key",
-    [({"beta_per_a": -1.0}, "beta_per_a"), ({"target": 1.5}, "target"), ({"k_scale": 0.0}, "k_scale"),
-     ({"max_updates": 2.5}, "max_updates"), ({"v_in_v": float("nan")}, "v_in_v")],
+    [
+        ({"beta_per_a": -1.0}, "beta_per_a"),
+        ({"target": 1.5}, "target"),
+        ({"k_scale": 0.0}, "k_scale"),
+        ({"max_updates": 2.5}, "max_updates"),
+        ({"v_in_v": float("nan")}, "v_in_v"),
+    ],
 )
 def test_bad_settings_name_the_key(kwargs, key):
     with pytest.raises(ManhattanConfigError, match=key):

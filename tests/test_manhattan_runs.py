@@ -16,8 +16,14 @@ ALGOS = Path(__file__).resolve().parents[1] / "algorithms"
 
 
 def test_reference_config_reproduces_the_reference_run(tmp_path):
-    res = run_experiment(ALGOS / "manhattan_4x4_reference.toml", seed=190, out_dir=tmp_path / "r",
-                         progress=False, quiet=True, figures=True)
+    res = run_experiment(
+        ALGOS / "manhattan_4x4_reference.toml",
+        seed=190,
+        out_dir=tmp_path / "r",
+        progress=False,
+        quiet=True,
+        figures=True,
+    )
     m = json.loads((tmp_path / "r" / "metrics.json").read_text())
     ref = train_reference([190], ReferenceSettings())
     assert m["converged"] is bool(ref.converged[0]) is True
@@ -34,9 +40,16 @@ def test_reference_config_reproduces_the_reference_run(tmp_path):
 
 
 def test_well_posed_config_on_the_nodal_backend_with_wires(tmp_path):
-    run_experiment(ALGOS / "manhattan_4x4.toml", seed=0, backend="nodal", out_dir=tmp_path / "n",
-                   overrides=["circuit.r_wire_ohm=100", "circuit.r_driver_ohm=50", "circuit.scheme=v2"],
-                   progress=False, quiet=True, figures=False)
+    run_experiment(
+        ALGOS / "manhattan_4x4.toml",
+        seed=0,
+        backend="nodal",
+        out_dir=tmp_path / "n",
+        overrides=["circuit.r_wire_ohm=100", "circuit.r_driver_ohm=50", "circuit.scheme=v2"],
+        progress=False,
+        quiet=True,
+        figures=False,
+    )
     m = json.loads((tmp_path / "n" / "metrics.json").read_text())
     assert m["backend"] == "nodal"
     assert isinstance(m["converged"], bool) and isinstance(m["updates"], int)
@@ -46,8 +59,14 @@ def test_well_posed_config_on_the_nodal_backend_with_wires(tmp_path):
 
 
 def test_seed_statistics_experiment(tmp_path):
-    run_experiment(ALGOS / "manhattan_study_seeds.toml", out_dir=tmp_path / "s", overrides=["n_seeds=200"],
-                   progress=False, quiet=True, figures=False)
+    run_experiment(
+        ALGOS / "manhattan_study_seeds.toml",
+        out_dir=tmp_path / "s",
+        overrides=["n_seeds=200"],
+        progress=False,
+        quiet=True,
+        figures=False,
+    )
     m = json.loads((tmp_path / "s" / "metrics.json").read_text())
     ref = train_reference(np.arange(200))
     assert m["fraction_converged"] == pytest.approx(ref.converged.mean())
@@ -56,18 +75,30 @@ def test_seed_statistics_experiment(tmp_path):
 
 @pytest.mark.parametrize(
     "override, key",
-    [("k_scale=-1", "k_scale"), ("circuit.r_wire_ohm=-5", "circuit.r_wire_ohm"),
-     ("circuit.amplitude_v=0", "circuit.amplitude_v"), ("beta_per_a=0", "beta_per_a"),
-     ("target=2", "target"), ("circuit.v_threshold_v=-1", "circuit.v_threshold_v")],
+    [
+        ("k_scale=-1", "k_scale"),
+        ("circuit.r_wire_ohm=-5", "circuit.r_wire_ohm"),
+        ("circuit.amplitude_v=0", "circuit.amplitude_v"),
+        ("beta_per_a=0", "beta_per_a"),
+        ("target=2", "target"),
+        ("circuit.v_threshold_v=-1", "circuit.v_threshold_v"),
+    ],
 )
 def test_bad_values_are_refused_with_the_key_named(tmp_path, override, key):
     with pytest.raises(ValueError, match=key.replace(".", r"\.")):
-        run_experiment(ALGOS / "manhattan_4x4.toml", out_dir=tmp_path / "x", overrides=[override],
-                       progress=False, quiet=True, figures=False)
+        run_experiment(
+            ALGOS / "manhattan_4x4.toml",
+            out_dir=tmp_path / "x",
+            overrides=[override],
+            progress=False,
+            quiet=True,
+            figures=False,
+        )
 
 
-@pytest.mark.parametrize("override, key", [("circuit.scheme=v5", "circuit.scheme"), ("betaa=1", "betaa"),
-                                           ("delta_rule=soft", "delta_rule")])
+@pytest.mark.parametrize(
+    "override, key", [("circuit.scheme=v5", "circuit.scheme"), ("betaa=1", "betaa"), ("delta_rule=soft", "delta_rule")]
+)
 def test_bad_keys_and_choices_are_refused_before_running(override, key):
     with pytest.raises(ValueError, match=key):
         resolve_config(ALGOS / "manhattan_4x4.toml", overrides=[override])

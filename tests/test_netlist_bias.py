@@ -55,8 +55,10 @@ def test_read_bias_drives_rows_grounds_columns_and_turns_every_gate_on():
         (lambda: write_bias("v2", (2, 2), [0], [0], float("inf")), "got inf"),
         (lambda: write_bias("v2", (2, 2), [2], [0], 1.0), "selected rows index 2 out of range 0..1"),
         (lambda: write_bias("v2", (2, 2), [0], [-1], 1.0), "selected cols index -1 out of range 0..1"),
-        (lambda: write_bias("v2", (2, 2), np.array([True, False, True]), [0], 1.0),
-         "selected rows mask has shape (3,); expected (2,)"),
+        (
+            lambda: write_bias("v2", (2, 2), np.array([True, False, True]), [0], 1.0),
+            "selected rows mask has shape (3,); expected (2,)",
+        ),
         (lambda: write_bias("v2", (2, 2), [0], np.zeros(2, bool), 1.0), "no cols selected"),
         (lambda: Bias([1.0, np.inf], [0.0], True, np.ones((2, 1), bool)), "wordline_v[1] is inf"),
         (lambda: Bias([1.0], [0.0, -np.inf], True, np.ones((1, 2), bool)), "bitline_v[1] is -inf"),
@@ -97,7 +99,9 @@ def test_bad_specs_are_named(kwargs, message):
 
 def test_cell_array_check_names_shape_and_value():
     spec = CrossbarSpec(2, 2)
-    np.testing.assert_array_equal(spec.check_cells([[1.0, np.inf], [2.0, 3.0]])[0], [1.0, np.inf])  # open cells are valid
+    np.testing.assert_array_equal(
+        spec.check_cells([[1.0, np.inf], [2.0, 3.0]])[0], [1.0, np.inf]
+    )  # open cells are valid
     with pytest.raises(CrossbarSpecError, match=r"r_cell_ohm has shape \(3,\); the crossbar is \(2, 2\)"):
         spec.check_cells([1.0, 2.0, 3.0])
     with pytest.raises(CrossbarSpecError, match=r"r_cell_ohm must be > 0 ohm, got 0 at index \(1, 0\)"):

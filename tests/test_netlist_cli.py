@@ -43,8 +43,28 @@ def test_cells_file_is_conductance_in_siemens_zero_open(tmp_path, capsys):
 def test_g_uniform_is_seeded_and_in_range(tmp_path):
     paths = [tmp_path / f"{k}.cir" for k in range(3)]
     for path, seed in zip(paths, (5, 5, 6)):
-        args = [*BASE, "--rows", "3", "--cols", "4", "--g-uniform", "1e-5", "2e-5", "--seed", str(seed),
-                "--cell", "1T1R", "--r-transistor-on", "250", "--r-driver", "7", "--r-sense", "9", "-o", str(path)]
+        args = [
+            *BASE,
+            "--rows",
+            "3",
+            "--cols",
+            "4",
+            "--g-uniform",
+            "1e-5",
+            "2e-5",
+            "--seed",
+            str(seed),
+            "--cell",
+            "1T1R",
+            "--r-transistor-on",
+            "250",
+            "--r-driver",
+            "7",
+            "--r-sense",
+            "9",
+            "-o",
+            str(path),
+        ]
         assert main(args) == 0
     assert paths[0].read_text() == paths[1].read_text() != paths[2].read_text()
     c = load_spice(paths[0])
@@ -79,12 +99,19 @@ def test_force_is_needed_to_overwrite(tmp_path, capsys):
         (["--rows", "2"], None, "--rows and --cols are required unless --cells"),
         (["--rows", "0", "--cols", "2"], None, "--rows must be >= 1, got 0"),
         (["--rows", "2", "--cols", "2", "--g-uniform", "2e-4", "1e-4"], None, "--g-uniform needs 0 <= LO <= HI"),
-        (["--rows", "2", "--cols", "2", "--inputs", "1", "2", "3"], None, "--inputs has 3 values; give one for all rows or 2"),
+        (
+            ["--rows", "2", "--cols", "2", "--inputs", "1", "2", "3"],
+            None,
+            "--inputs has 3 values; give one for all rows or 2",
+        ),
         (["--rows", "2", "--cols", "2", "--inputs", "nan"], None, "--inputs must be finite volts, got nan"),
         (["--rows", "2", "--cols", "2", "--r-driver", "-1"], None, "r_driver_ohm must be >= 0 ohm, got -1.0"),
         (["--rows", "2", "--cols", "2", "--cell", "1S1R", "--selector-v0", "0"], None, "v_0_v must be finite and > 0"),
-        (["--rows", "2", "--cols", "2", "--cell", "1T1R", "--r-transistor-on", "0"], None,
-         "r_transistor_on_ohm must be > 0 ohm, got 0.0"),
+        (
+            ["--rows", "2", "--cols", "2", "--cell", "1T1R", "--r-transistor-on", "0"],
+            None,
+            "r_transistor_on_ohm must be > 0 ohm, got 0.0",
+        ),
     ],
 )
 def test_bad_arguments_are_named(tmp_path, capsys, monkeypatch, extra, setup, message):
@@ -100,6 +127,7 @@ def test_bad_arguments_are_named(tmp_path, capsys, monkeypatch, extra, setup, me
 
 
 # -- netlists/ ------------------------------------------------------------------
+
 
 def test_every_reference_netlist_loads_and_is_sound():
     files = sorted(NETLISTS.glob("*.cir"))
@@ -149,7 +177,8 @@ def test_generated_reference_netlists_are_reproduced_by_their_documented_command
 @pytest.mark.ngspice
 @pytest.mark.skipif(shutil.which("ngspice") is None, reason="ngspice not installed")
 def test_ngspice_agrees_with_bridge_closed_form():
-    out = subprocess.run(["ngspice", "-b", str(NETLISTS / "bridge.cir")], capture_output=True, text=True,
-                         timeout=60).stdout
+    out = subprocess.run(
+        ["ngspice", "-b", str(NETLISTS / "bridge.cir")], capture_output=True, text=True, timeout=60
+    ).stdout
     i_g = float(re.search(r"^\s*vg#branch\s+(\S+)", out, flags=re.M).group(1))
     assert i_g == pytest.approx(20 / 60500, rel=1e-6)

@@ -62,8 +62,14 @@ def dense_mna(c: Circuit) -> tuple[dict, dict]:
 
 
 def test_naming_contract_2x2_with_driver_sense_and_shorts():
-    spec = CrossbarSpec(2, 2, r_wordline_ohm=[[1.0, 2.0], [0.0, 4.0]], r_bitline_ohm=[[5.0, 0.0], [7.0, 8.0]],
-                        r_driver_ohm=[10.0, 0.0], r_sense_ohm=[0.0, 20.0])
+    spec = CrossbarSpec(
+        2,
+        2,
+        r_wordline_ohm=[[1.0, 2.0], [0.0, 4.0]],
+        r_bitline_ohm=[[5.0, 0.0], [7.0, 8.0]],
+        r_driver_ohm=[10.0, 0.0],
+        r_sense_ohm=[0.0, 20.0],
+    )
     c = crossbar_circuit(spec, [[100.0, 200.0], [300.0, 400.0]], read_bias([0.2, 0.3], 2))
     expected = {
         "v_in_0": ("vsource", "in_0", "0", 0.2),
@@ -103,8 +109,9 @@ def test_1s1r_cells_have_device_then_selector():
 
 
 def test_1t1r_access_resistor_follows_gate():
-    spec = CrossbarSpec(2, 2, r_wordline_ohm=1.0, r_bitline_ohm=1.0, cell="1T1R",
-                        r_transistor_on_ohm=500.0, r_transistor_off_ohm=1e9)
+    spec = CrossbarSpec(
+        2, 2, r_wordline_ohm=1.0, r_bitline_ohm=1.0, cell="1T1R", r_transistor_on_ohm=500.0, r_transistor_off_ohm=1e9
+    )
     bias = write_bias("v2", (2, 2), [1], [0], 1.0)  # gate on only for row 1
     c = crossbar_circuit(spec, np.full((2, 2), 1e4), bias)
     e = elements(c)
@@ -213,8 +220,16 @@ def test_random_crossbars_conserve_current_and_reduce_to_g_transpose_v(rows, col
     drv = np.where(rng.random(rows) < 0.5, 0.0, 10.0)
     sns = np.where(rng.random(cols) < 0.5, 0.0, 20.0)
     v = rng.uniform(-0.3, 0.3, rows)
-    spec = CrossbarSpec(rows, cols, r_wordline_ohm=wl, r_bitline_ohm=bl, r_driver_ohm=drv, r_sense_ohm=sns, cell=cell,
-                        r_transistor_on_ohm=500.0)
+    spec = CrossbarSpec(
+        rows,
+        cols,
+        r_wordline_ohm=wl,
+        r_bitline_ohm=bl,
+        r_driver_ohm=drv,
+        r_sense_ohm=sns,
+        cell=cell,
+        r_transistor_on_ohm=500.0,
+    )
     _, amps = dense_mna(crossbar_circuit(spec, r_cell, read_bias(v, cols)))
     i_in = -sum(amps[f"v_in_{i}"] for i in range(rows))
     i_out = sum(amps[f"v_out_{j}"] for j in range(cols))

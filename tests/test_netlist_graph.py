@@ -68,8 +68,7 @@ def test_fast_three_cell_paths_equal_networkx_enumeration():
         assert fast == slow
         # brute-force count: (row, k), (m, k), (m, col) all closed, k != col, m != row
         count = sum(
-            np.isfinite(r[row, k] + r[m, k] + r[m, col])
-            for m in range(4) for k in range(5) if m != row and k != col
+            np.isfinite(r[row, k] + r[m, k] + r[m, col]) for m in range(4) for k in range(5) if m != row and k != col
         )
         assert len(fast) == count
     full = sneak_paths(spec, rng.uniform(1, 2, (4, 5)), 1, 1)
@@ -78,9 +77,11 @@ def test_fast_three_cell_paths_equal_networkx_enumeration():
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"row": 3, "col": 0}, r"row must be an integer in 0\.\.2, got 3"),
-     ({"row": 0, "col": -1}, r"col must be an integer in 0\.\.2, got -1"),
-     ({"row": 0, "col": 0, "max_cells": 1}, r"max_cells must be an integer >= 3, got 1")],
+    [
+        ({"row": 3, "col": 0}, r"row must be an integer in 0\.\.2, got 3"),
+        ({"row": 0, "col": -1}, r"col must be an integer in 0\.\.2, got -1"),
+        ({"row": 0, "col": 0, "max_cells": 1}, r"max_cells must be an integer >= 3, got 1"),
+    ],
 )
 def test_sneak_path_arguments_checked(kwargs, match):
     with pytest.raises(CrossbarSpecError, match=match):
@@ -97,8 +98,10 @@ def _nx_floating(c: Circuit) -> list[str]:
 
 
 def test_floating_nodes_current_sources_and_open_resistors_are_no_dc_path():
-    c = read_spice("t\nI1 0 a 1m\nR1 a b 1k\nV1 c 0 1\nR2 c d 1k\nR3 d 0 1k\nX1 d e cosim_selector\n"
-                   ".subckt cosim_selector a b\nbsel a b i=is*sinh(v(a,b)/v0)\n.ends\n")
+    c = read_spice(
+        "t\nI1 0 a 1m\nR1 a b 1k\nV1 c 0 1\nR2 c d 1k\nR3 d 0 1k\nX1 d e cosim_selector\n"
+        ".subckt cosim_selector a b\nbsel a b i=is*sinh(v(a,b)/v0)\n.ends\n"
+    )
     c.add("resistor", ["ropen"], ["e"], ["f"], value=np.inf)
     assert floating_nodes(c) == ["a", "b", "f"] == _nx_floating(c)
     with pytest.raises(FloatingNodeError, match=r"3 nodes without a DC path to ground: a, b, f$") as info:
@@ -113,14 +116,18 @@ def test_crossbar_with_floating_row_and_open_cells_is_refused_naming_nodes():
     c = crossbar_circuit(spec, r, write_bias("floating", (3, 12), [0], [0], 1.0))
     nodes = floating_nodes(c)
     assert nodes == _nx_floating(c) == ["in_1"] + [f"wl_1_{j}" for j in range(12)]
-    with pytest.raises(FloatingNodeError, match=r"13 nodes without a DC path to ground: in_1, wl_1_0, .*wl_1_8 and 3 more"):
+    with pytest.raises(
+        FloatingNodeError, match=r"13 nodes without a DC path to ground: in_1, wl_1_0, .*wl_1_8 and 3 more"
+    ):
         check_floating(c)
     check_floating(crossbar_circuit(spec, np.full((3, 12), 1e4), read_bias(np.ones(3), 12)))
 
 
 def test_find_shorts_reports_self_loops_and_source_loops_by_name():
-    c = read_spice("t\nV1 a 0 1\nV2 a 0 2\nR0 a 0 0\nV3 b b 1\nR1 a b 1k\nR2 b 0 1k\nR3 b b 5\n"
-                   "Va c d 1\nVb d e 1\nVc e c 1\nRc c 0 1\n")
+    c = read_spice(
+        "t\nV1 a 0 1\nV2 a 0 2\nR0 a 0 0\nV3 b b 1\nR1 a b 1k\nR2 b 0 1k\nR3 b b 5\n"
+        "Va c d 1\nVb d e 1\nVc e c 1\nRc c 0 1\n"
+    )
     shorts = {(s.kind, s.elements) for s in find_shorts(c)}
     assert ("source_self_loop", ("v3",)) in shorts
     assert ("element_self_loop", ("r3",)) in shorts

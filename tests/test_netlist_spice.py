@@ -26,8 +26,12 @@ def table(c: Circuit) -> dict:
     out = {}
     for kind, t in c.elements.items():
         for k, name in enumerate(t.names):
-            out[name] = (kind, c.node_names[t.n_plus[k]], c.node_names[t.n_minus[k]],
-                         tuple((p, t.params[p][k]) for p in sorted(t.params)))
+            out[name] = (
+                kind,
+                c.node_names[t.n_plus[k]],
+                c.node_names[t.n_minus[k]],
+                tuple((p, t.params[p][k]) for p in sorted(t.params)),
+            )
     return out
 
 
@@ -37,12 +41,21 @@ def _crossbars():
     r[1, 2] = np.inf
     wl = rng.uniform(0.5, 2.0, (3, 4))
     wl[0, 1] = 0.0
-    yield crossbar_circuit(CrossbarSpec(3, 4, r_wordline_ohm=wl, r_bitline_ohm=1.7, r_driver_ohm=[0, 3.3, 0],
-                                        r_sense_ohm=0.1), r, read_bias(rng.uniform(-0.2, 0.2, 3), 4))
-    yield crossbar_circuit(CrossbarSpec(3, 4, r_wordline_ohm=0.0, r_bitline_ohm=2.5, cell="1S1R",
-                                        selector=SinhSelector(3.3e-8, 0.07)), r, write_bias("v3", (3, 4), [0, 2], [1], 1.3))
-    yield crossbar_circuit(CrossbarSpec(3, 4, r_wordline_ohm=1.0, r_bitline_ohm=1.0, cell="1T1R"), r,
-                           write_bias("floating", (3, 4), [1], [3], -0.9))
+    yield crossbar_circuit(
+        CrossbarSpec(3, 4, r_wordline_ohm=wl, r_bitline_ohm=1.7, r_driver_ohm=[0, 3.3, 0], r_sense_ohm=0.1),
+        r,
+        read_bias(rng.uniform(-0.2, 0.2, 3), 4),
+    )
+    yield crossbar_circuit(
+        CrossbarSpec(3, 4, r_wordline_ohm=0.0, r_bitline_ohm=2.5, cell="1S1R", selector=SinhSelector(3.3e-8, 0.07)),
+        r,
+        write_bias("v3", (3, 4), [0, 2], [1], 1.3),
+    )
+    yield crossbar_circuit(
+        CrossbarSpec(3, 4, r_wordline_ohm=1.0, r_bitline_ohm=1.0, cell="1T1R"),
+        r,
+        write_bias("floating", (3, 4), [1], [3], -0.9),
+    )
 
 
 @pytest.mark.parametrize("circuit", list(_crossbars()), ids=["1R", "1S1R", "1T1R"])
@@ -98,7 +111,7 @@ def test_hand_edited_crossbar_metadata_never_breaks_the_writer():
 
 
 def test_values_round_trip_bit_for_bit():
-    vals = np.array([1e-300, 0.1, 1 / 3, 2.0 ** -40, 123456789.123456789, 9.999999999999999e22, np.pi])
+    vals = np.array([1e-300, 0.1, 1 / 3, 2.0**-40, 123456789.123456789, 9.999999999999999e22, np.pi])
     c = Circuit("values")
     c.add("isource", ["i1"], ["0"], ["a"], value=1e-3)
     c.add("resistor", [f"r{k}" for k in range(vals.size)], ["a"] * vals.size, ["0"] * vals.size, value=vals)
@@ -119,9 +132,28 @@ def test_writer_refuses_names_spice_cannot_carry():
 
 @pytest.mark.parametrize(
     ("token", "value"),
-    [("1k", 1e3), ("1.5K", 1500.0), ("2meg", 2e6), ("2MEG", 2e6), ("3g", 3e9), ("1t", 1e12), ("4.7m", 4.7e-3),
-     ("10u", 1e-5), ("5n", 5e-9), ("6p", 6e-12), ("7f", 7e-15), ("1mil", 25.4e-6), ("10kohm", 1e4),
-     ("1.2v", 1.2), ("3a", 3.0), ("1e3", 1e3), ("-2.5e-3", -2.5e-3), (".5", 0.5), ("1e-3k", 1.0), ("0.3m", 3e-4)],
+    [
+        ("1k", 1e3),
+        ("1.5K", 1500.0),
+        ("2meg", 2e6),
+        ("2MEG", 2e6),
+        ("3g", 3e9),
+        ("1t", 1e12),
+        ("4.7m", 4.7e-3),
+        ("10u", 1e-5),
+        ("5n", 5e-9),
+        ("6p", 6e-12),
+        ("7f", 7e-15),
+        ("1mil", 25.4e-6),
+        ("10kohm", 1e4),
+        ("1.2v", 1.2),
+        ("3a", 3.0),
+        ("1e3", 1e3),
+        ("-2.5e-3", -2.5e-3),
+        (".5", 0.5),
+        ("1e-3k", 1.0),
+        ("0.3m", 3e-4),
+    ],
 )
 def test_si_suffixes(token, value):
     assert parse_value(token) == value
@@ -185,7 +217,10 @@ _SEL = ".subckt cosim_selector a b is=1e-7 v0=0.1\nbsel a b i=is*sinh(v(a,b)/v0)
         ("t\nx1 a b cosim_selector is=-1\n" + _SEL, "line 2: instance 'x1': is must be > 0"),
         ("t\nx1 a b cosim_selector w=3\n" + _SEL, "line 2: 'x1': unexpected 'w=3'"),
         ("t\n.subckt cosim_selector a b\nbsel a b i=v(a,b)\n.ends\n", "line 3: the body of subcircuit cosim_selector"),
-        ("t\n.subckt cosim_selector a b\nbsel a b i=is*sinh(v(a,b)/v0)\n", "line 2: subcircuit cosim_selector is not closed"),
+        (
+            "t\n.subckt cosim_selector a b\nbsel a b i=is*sinh(v(a,b)/v0)\n",
+            "line 2: subcircuit cosim_selector is not closed",
+        ),
         ("t\n.ends\n", "line 2: '.ends' without a '.subckt'"),
         ("t\nR1 a 0\n", "line 2: resistor 'R1' needs 2 nodes and a value"),
         ("t\nR1 a b c 1k\n", "line 2: resistor 'R1' needs 2 nodes and a value"),
@@ -243,10 +278,51 @@ def test_save_refuses_to_overwrite_and_load_names_missing_file(tmp_path):
 
 # -- fuzzing ----------------------------------------------------------------
 
-_TOKENS = ["R1", "r2", "V1", "I1", "X1", "C1", "a", "b", "0", "gnd", "1k", "2meg", "-1", "1e999", "dc", "=",
-           "is=1n", "v0=0.1", "params:", "cosim_selector", ".subckt", ".ends", ".end", ".op", ".title", "+", "*",
-           ";", "$", "(", "{x}", "bsel", "i=is*sinh(v(a,b)/v0)", "\t", "r=5", "1.2v", ".tran",
-           "cosim.crossbar", "rows=2", "cols=3", "cell=1S1R", "selector_v_0_v=0.1", "cells_present=x"]
+_TOKENS = [
+    "R1",
+    "r2",
+    "V1",
+    "I1",
+    "X1",
+    "C1",
+    "a",
+    "b",
+    "0",
+    "gnd",
+    "1k",
+    "2meg",
+    "-1",
+    "1e999",
+    "dc",
+    "=",
+    "is=1n",
+    "v0=0.1",
+    "params:",
+    "cosim_selector",
+    ".subckt",
+    ".ends",
+    ".end",
+    ".op",
+    ".title",
+    "+",
+    "*",
+    ";",
+    "$",
+    "(",
+    "{x}",
+    "bsel",
+    "i=is*sinh(v(a,b)/v0)",
+    "\t",
+    "r=5",
+    "1.2v",
+    ".tran",
+    "cosim.crossbar",
+    "rows=2",
+    "cols=3",
+    "cell=1S1R",
+    "selector_v_0_v=0.1",
+    "cells_present=x",
+]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -278,6 +354,7 @@ def test_netlist_like_text_raises_only_our_error_and_round_trips(lines):
 
 # -- ngspice accepts what we write, and agrees with closed forms ---------------
 
+
 def _ngspice_op(text: str, tmp_path) -> tuple[dict, dict]:
     path = tmp_path / "n.cir"
     path.write_text(text)
@@ -300,8 +377,9 @@ def test_ngspice_runs_written_1s1r_and_agrees_with_scalar_solution(tmp_path):
     from scipy.optimize import brentq
 
     sel = SinhSelector(2e-7, 0.05)
-    spec = CrossbarSpec(1, 1, r_wordline_ohm=3.0, r_bitline_ohm=0.0, r_driver_ohm=10.0, r_sense_ohm=7.0,
-                        cell="1S1R", selector=sel)
+    spec = CrossbarSpec(
+        1, 1, r_wordline_ohm=3.0, r_bitline_ohm=0.0, r_driver_ohm=10.0, r_sense_ohm=7.0, cell="1S1R", selector=sel
+    )
     c = crossbar_circuit(spec, [[1000.0]], read_bias([0.3], 1))
     _, amps = _ngspice_op(write_spice(c), tmp_path)
     r_series = 10.0 + 3.0 + 1000.0 + 7.0
@@ -329,11 +407,19 @@ def test_ngspice_runs_written_1r_crossbar_g_transpose_v(tmp_path):
     [
         (("capacitor", ["c1"], ["a"], ["0"]), dict(value=1e-12), "unknown element kind 'capacitor'"),
         (("resistor", ["r1"], ["a"], ["0"]), dict(r=1.0), "resistor takes parameters ['value'], got ['r']"),
-        (("resistor", ["r1"], ["a"], ["0"]), dict(value="1k"), "resistor value must be a number or 1 numbers, got '1k'"),
+        (
+            ("resistor", ["r1"], ["a"], ["0"]),
+            dict(value="1k"),
+            "resistor value must be a number or 1 numbers, got '1k'",
+        ),
         (("resistor", ["r1", "r2"], ["a", "b"], ["0", "0"]), dict(value=[1.0, np.nan]), "resistor 'r2': value is NaN"),
         (("resistor", ["r1"], ["a"], ["0"]), dict(value=-3.0), "resistor 'r1': negative resistance -3.0 ohm"),
         (("vsource", ["v1"], ["a"], ["0"]), dict(value=np.inf), "vsource 'v1': value must be finite, got inf"),
-        (("selector", ["x1"], ["a"], ["0"]), dict(i_s_a=1e-9, v_0_v=0.0), "selector 'x1': v_0_v must be finite and > 0, got 0.0"),
+        (
+            ("selector", ["x1"], ["a"], ["0"]),
+            dict(i_s_a=1e-9, v_0_v=0.0),
+            "selector 'x1': v_0_v must be finite and > 0, got 0.0",
+        ),
         (("resistor", ["r1", "R1"], ["a", "b"], ["0", "0"]), dict(value=1.0), "duplicate element name 'r1'"),
         (("resistor", ["r1", "r2"], ["a"], ["0", "0"]), dict(value=1.0), "n_plus has 1 entries for 2 element names"),
         (("resistor", ["r1"], np.array([5]), ["0"]), dict(value=1.0), "n_plus: node index 5 out of range 0..0"),

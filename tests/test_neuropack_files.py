@@ -135,7 +135,9 @@ def test_bad_config(tmp_path, changes, match):
 def test_config_json_syntax_error_names_line(tmp_path):
     f = tmp_path / "c.json"
     f.write_text('{\n "NETSIZE": 3,\n "DEPTH": 2,,\n}\n')
-    with pytest.raises(npk.NeuroPackFormatError, match=r"c.json, line 3, column \d+: not valid JSON .*'\"DEPTH\": 2,,'"):
+    with pytest.raises(
+        npk.NeuroPackFormatError, match=r"c.json, line 3, column \d+: not valid JSON .*'\"DEPTH\": 2,,'"
+    ):
         npk.read_config(f)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-SAMPLE = '''
+SAMPLE = """
 import pytest
 
 @pytest.mark.ngspice
@@ -30,7 +30,7 @@ def test_runs():
 
 def test_other_skip():
     pytest.skip("no chromium")
-'''
+"""
 
 INI = """[pytest]
 markers =
@@ -46,8 +46,14 @@ def _pytest(tmp_path: Path, required: str | None) -> subprocess.CompletedProcess
     env = {k: v for k, v in os.environ.items() if k != "COSIM_REQUIRE_REFERENCES"}
     if required is not None:
         env["COSIM_REQUIRE_REFERENCES"] = required
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "test_sample.py"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "test_sample.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_without_the_variable_skips_stay_skips(tmp_path):

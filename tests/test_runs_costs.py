@@ -23,11 +23,19 @@ def _one_error_line(capsys) -> str:
     return err[0]
 
 
-@pytest.mark.parametrize("argv, what", [
-    (["netlist", "--rows", "100000", "--cols", "100000", "--r-wordline", "1", "--r-bitline", "1", "-o", "x.cir"],
-     "a 100000 x 100000 netlist needs about 15.0 TB"),
-    (["demo", "--rows", "100000", "--cols", "100000", "--out", "d"], "100000 x 100000 crossbar needs about 60.0 TB"),
-])
+@pytest.mark.parametrize(
+    "argv, what",
+    [
+        (
+            ["netlist", "--rows", "100000", "--cols", "100000", "--r-wordline", "1", "--r-bitline", "1", "-o", "x.cir"],
+            "a 100000 x 100000 netlist needs about 15.0 TB",
+        ),
+        (
+            ["demo", "--rows", "100000", "--cols", "100000", "--out", "d"],
+            "100000 x 100000 crossbar needs about 60.0 TB",
+        ),
+    ],
+)
 def test_cli_refuses_sizes_that_cannot_fit_before_allocating(argv, what, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert cli_main(argv) == 2
@@ -76,8 +84,22 @@ def test_unreachable_scheduler_is_one_line_after_a_bounded_wait(tmp_path, monkey
     cfg.write_text('experiment = "toy_read"\nrows = 2\ncols = 2\n')
     t0 = time.monotonic()
     # port 9 (discard) on loopback: nothing listens there
-    assert cli_main(["sweep", str(cfg), "--grid", "rows=2,3", "--scheduler", "tcp://127.0.0.1:9",
-                     "--out", str(tmp_path / "sw"), "--quiet"]) == 2
+    assert (
+        cli_main(
+            [
+                "sweep",
+                str(cfg),
+                "--grid",
+                "rows=2,3",
+                "--scheduler",
+                "tcp://127.0.0.1:9",
+                "--out",
+                str(tmp_path / "sw"),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert time.monotonic() - t0 < 30
     line = _one_error_line(capsys)
     assert "cannot reach the Dask scheduler 'tcp://127.0.0.1:9' within 2 s" in line

@@ -28,16 +28,26 @@ SMALL = {
     "manhattan_4x4": (ALG / "manhattan_4x4.toml", ["max_updates=3"]),
     "manhattan_4x4_seeds": (ALG / "manhattan_study_seeds.toml", ["n_seeds=20"]),
     "prezioso_letters": (ALG / "prezioso_letters.toml", ["max_updates=2"]),
-    "manhattan_study": (ALG / "manhattan_study.toml",
-                        ["array_sizes=[12]", "r_wire_ohm=[0.0]", 'schemes=["v2"]', "letters.max_updates=2"]),
+    "manhattan_study": (
+        ALG / "manhattan_study.toml",
+        ["array_sizes=[12]", "r_wire_ohm=[0.0]", 'schemes=["v2"]', "letters.max_updates=2"],
+    ),
     "snn_wta": (ALG / "snn_digits.toml", ["n_train=40", "n_test=20", "figures=false"]),
-    "snn_compare": ({"experiment": "snn_compare", "seed": 1,
-                     "base": {"dataset": "digits", "n_train": 30, "n_test": 10, "figures": False},
-                     "variants": {"software": "weights=software", "memristive": ""}}, []),
+    "snn_compare": (
+        {
+            "experiment": "snn_compare",
+            "seed": 1,
+            "base": {"dataset": "digits", "n_train": 30, "n_test": 10, "figures": False},
+            "variants": {"software": "weights=software", "memristive": ""},
+        },
+        [],
+    ),
     "stdp_wta": (ALG / "stdp_digits.toml", ["n_train=20", "n_test=10", "n_neurons=4", "figures=false"]),
     "izhikevich_presets": (ALG / "izhikevich_presets.toml", ['presets=["regular_spiking"]', "duration_ms=50"]),
-    "tempotron_latency": (ALG / "tempotron_latency.toml",
-                          ["n_afferents=10", "loads=[0.5]", "report_load=0.5", "epochs=2"]),
+    "tempotron_latency": (
+        ALG / "tempotron_latency.toml",
+        ["n_afferents=10", "loads=[0.5]", "report_load=0.5", "epochs=2"],
+    ),
     "tempotron_digits": (ALG / "tempotron_digits.toml", ["n_train=20", "n_test=10", "epochs=1"]),
     "drtp_digits": (ALG / "drtp_digits.toml", ["n_train=20", "n_test=10", "n_hidden=8", "epochs=1"]),
     "user_core": (ALG / "user_core_digits.toml", ["n_train=20", "n_test=10", "epochs=1"]),
@@ -53,8 +63,9 @@ def test_metrics_json_is_bit_identical_for_the_same_seed(name, tmp_path):
     config, overrides = SMALL[name]
     folders = []
     for k in range(2):
-        res = run_experiment(config, overrides=overrides, out_dir=tmp_path / f"r{k}", progress=False, quiet=True,
-                             figures=False)
+        res = run_experiment(
+            config, overrides=overrides, out_dir=tmp_path / f"r{k}", progress=False, quiet=True, figures=False
+        )
         folders.append(res.out_dir)
     a, b = ((f / "metrics.json").read_bytes() for f in folders)
     assert a == b

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # A real `cosim` process (cosim.cli.main, the console script's entry point) with one test
 # experiment registered: it draws from ctx.rng, checkpoints every step and, while the file
 # named by `block` exists, waits at step `block_at` (so that the test can signal it there).
-DRIVER = textwrap.dedent('''
+DRIVER = textwrap.dedent("""
     import sys, time
     from dataclasses import dataclass
     from pathlib import Path
@@ -53,7 +53,7 @@ DRIVER = textwrap.dedent('''
     registry.register("test_slow", SlowCfg, run_slow)
     from cosim.cli import main
     sys.exit(main(sys.argv[1:]))
-''')
+""")
 
 
 @pytest.fixture
@@ -63,8 +63,14 @@ def driver(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COSIM_NO_PROGRESS": "1"}
 
     def start(*args):
-        return subprocess.Popen([sys.executable, str(path), *map(str, args)], cwd=tmp_path, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [sys.executable, str(path), *map(str, args)],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     return start
 
@@ -222,8 +228,11 @@ def test_resume_finds_seed_folders_written_with_the_old_padding(tmp_path):
 # ---------------------------------------------------------------- ignored input
 def test_set_experiment_is_refused_naming_it(tmp_path, capsys):
     cfg = _toy(tmp_path)
-    with pytest.raises(ConfigError, match=r"--set experiment=read_accuracy: the experiment cannot be overridden "
-                                          r"\(this config runs 'toy_read'\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"--set experiment=read_accuracy: the experiment cannot be overridden "
+        r"\(this config runs 'toy_read'\)",
+    ):
         resolve_config(cfg, overrides=["experiment=read_accuracy"])
     assert cli_main(["run", str(cfg), "--set", "experiment=read_accuracy", "--out", str(tmp_path / "r")]) == 2
     assert "the experiment cannot be overridden" in capsys.readouterr().err
@@ -246,6 +255,11 @@ def test_negative_read_noise_is_refused_naming_it(tmp_path):
     from cosim.runs.run import run_experiment
 
     with pytest.raises(ValueError, match=r"write.read_noise must be a finite fraction >= 0 .*got -0.01"):
-        run_experiment(ROOT / "algorithms" / "snn_digits.toml", overrides=["write.read_noise=-0.01", "n_train=10",
-                                                                            "n_test=10", "figures=false"],
-                       out_dir=tmp_path / "r", progress=False, quiet=True, figures=False)
+        run_experiment(
+            ROOT / "algorithms" / "snn_digits.toml",
+            overrides=["write.read_noise=-0.01", "n_train=10", "n_test=10", "figures=false"],
+            out_dir=tmp_path / "r",
+            progress=False,
+            quiet=True,
+            figures=False,
+        )

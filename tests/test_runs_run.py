@@ -57,7 +57,16 @@ def test_run_folder_contents(tmp_path):
     cfg = _toy(tmp_path, rows=3)
     res = run_experiment(cfg, overrides=["cols=5"], out_dir=tmp_path / "run", progress=False, quiet=True)
     names = {p.name for p in res.out_dir.iterdir()}
-    assert {"config.toml", "seed.txt", "versions.json", "metrics.json", "run.json", "done", "trace.npz", "conductance.png"} <= names
+    assert {
+        "config.toml",
+        "seed.txt",
+        "versions.json",
+        "metrics.json",
+        "run.json",
+        "done",
+        "trace.npz",
+        "conductance.png",
+    } <= names
     assert "checkpoint.json" not in names  # removed once the run is done
     resolved = tomllib.loads((res.out_dir / "config.toml").read_text())
     assert resolved["experiment"] == "toy_read" and resolved["seed"] == 3
@@ -137,8 +146,11 @@ def test_failure_writes_error_and_no_done_marker(tmp_path):
     with pytest.raises(RuntimeError, match="step 2 went wrong"):
         run_experiment({"experiment": "test_count", "fail_at": 2}, out_dir=out, progress=False)
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics == {"steps_done": 2, "total": pytest.approx(np.random.default_rng(0).random(2).sum()),
-                       "error": "RuntimeError: step 2 went wrong"}
+    assert metrics == {
+        "steps_done": 2,
+        "total": pytest.approx(np.random.default_rng(0).random(2).sum()),
+        "error": "RuntimeError: step 2 went wrong",
+    }
     assert "Traceback" in (out / "error.txt").read_text() and not (out / "done").exists()
 
 
@@ -165,10 +177,14 @@ def test_run_seeds_summary(tmp_path):
     assert [float(r["total"]) for r in rows] == pytest.approx(totals)
     assert all((tmp_path / "s" / f"s{s:04d}" / "done").exists() for s in range(6))
     # resume: nothing re-run, same summary
-    again = run_seeds({"experiment": "test_count", "steps": 3}, "0:6", out_dir=tmp_path / "s", progress=False, resume=True)
+    again = run_seeds(
+        {"experiment": "test_count", "steps": 3}, "0:6", out_dir=tmp_path / "s", progress=False, resume=True
+    )
     assert again.summary["n_skipped"] == 6 and again.summary["metrics"]["total"] == stats["total"]
     # resume with another config: nothing is stale-skipped
-    other = run_seeds({"experiment": "test_count", "steps": 2}, "0:6", out_dir=tmp_path / "s", progress=False, resume=True)
+    other = run_seeds(
+        {"experiment": "test_count", "steps": 2}, "0:6", out_dir=tmp_path / "s", progress=False, resume=True
+    )
     assert other.summary["n_skipped"] == 0 and other.summary["n_done"] == 6
 
 
@@ -225,7 +241,14 @@ def test_cli_seeds(tmp_path, capsys):
     assert cli_main(["run", str(cfg), "--seeds", "0:4", "--out", str(tmp_path / "s"), "--quiet"]) == 0
     line = capsys.readouterr().out.splitlines()[0]
     assert line.startswith("toy_read seeds 0:4: 4 done, 0 skipped, 0 failed in ") and "positive" in line
-    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["s0000", "s0001", "s0002", "s0003", "seeds.csv", "summary.json"]
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
+        "s0000",
+        "s0001",
+        "s0002",
+        "s0003",
+        "seeds.csv",
+        "summary.json",
+    ]
     assert not (tmp_path / "s" / "s0000" / "conductance.png").exists()  # no figures per seed unless --figures
 
 

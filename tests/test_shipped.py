@@ -22,8 +22,9 @@ def test_from_a_checkout_the_shipped_folders_are_the_top_level_ones():
     assert "read_accuracy.sweep" in shipped.shipped_configs()
 
 
-@pytest.mark.parametrize("name", ["messaris2017_neuropack", "messaris2017_neuropack.toml",
-                                  "models/messaris2017_neuropack.toml"])
+@pytest.mark.parametrize(
+    "name", ["messaris2017_neuropack", "messaris2017_neuropack.toml", "models/messaris2017_neuropack.toml"]
+)
 def test_card_names_resolve_from_any_folder(tmp_path, monkeypatch, name):
     monkeypatch.chdir(tmp_path)
     assert shipped.card_path(name) == REPO / "models" / "messaris2017_neuropack.toml"

@@ -39,8 +39,10 @@ def test_neuropack_mnist_leakage_is_a_full_reset_on_siemens_membranes():
     data = load_digits(n_train=150, n_test=10)
     rng = np.random.default_rng(0)
     w0 = 1.0 / (11000 + rng.uniform(-500, 500, (64, 10)))
-    nets = [SpikingNetwork([SoftwareSynapses(w0)], LIF(1e-3, leak, mode), 3.5e-6)
-            for leak, mode in ((-0.3, "additive"), (1.0, "proper"), (-0.3, "neuropack"))]
+    nets = [
+        SpikingNetwork([SoftwareSynapses(w0)], LIF(1e-3, leak, mode), 3.5e-6)
+        for leak, mode in ((-0.3, "additive"), (1.0, "proper"), (-0.3, "neuropack"))
+    ]
     preds = [[n.step(x, int(y)).prediction for x, y in zip(data.x_train, data.y_train)] for n in nets]
     assert preds[0] == preds[1]
     np.testing.assert_array_equal(nets[0].layers[0].weights_s(), nets[1].layers[0].weights_s())

@@ -139,9 +139,18 @@ def test_hidden_layer_backprop_by_hand():
         (lambda: LIF(1e-3, -0.3), r"leakage -0.3 is outside \[0, 1\] for leak_mode='proper'"),
         (lambda: LIF(1e-3, 0.5, "linear"), "unknown leak_mode 'linear'"),
         (lambda: dense_layout(484, 10, (10, 10)), "need 4840 cells; the array has 100"),
-        (lambda: SpikingNetwork([SoftwareSynapses(np.ones((3, 2))), SoftwareSynapses(np.ones((3, 2)))], LIF()), "do not chain"),
-        (lambda: SpikingNetwork([SoftwareSynapses(np.ones((3, 2)))], LIF()).step([1, 0]), "input has 2 values; the network has 3 inputs"),
-        (lambda: SpikingNetwork([SoftwareSynapses(np.ones((3, 2)))], LIF()).step([1, 0, 1], label=5), r"label 5 outside 0..1"),
+        (
+            lambda: SpikingNetwork([SoftwareSynapses(np.ones((3, 2))), SoftwareSynapses(np.ones((3, 2)))], LIF()),
+            "do not chain",
+        ),
+        (
+            lambda: SpikingNetwork([SoftwareSynapses(np.ones((3, 2)))], LIF()).step([1, 0]),
+            "input has 2 values; the network has 3 inputs",
+        ),
+        (
+            lambda: SpikingNetwork([SoftwareSynapses(np.ones((3, 2)))], LIF()).step([1, 0, 1], label=5),
+            r"label 5 outside 0..1",
+        ),
     ],
 )
 def test_bad_input(make, match):

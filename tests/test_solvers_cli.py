@@ -36,8 +36,9 @@ def test_solve_table_on_the_example_netlist(capsys):
     # 1S1R part: the sense current equals the current through the 10 kohm device
     i_cell = (float(rows["wl_0_0"]) - float(rows["mid_0_0"])) / 10e3
     assert float(rows["v_out_0"]) == pytest.approx(i_cell, rel=1e-6)
-    assert float(rows["v_out_0"]) == pytest.approx(1e-7 * np.sinh((float(rows["mid_0_0"]) - float(rows["bl_0_0"])) / 0.1),
-                                                   rel=1e-6)
+    assert float(rows["v_out_0"]) == pytest.approx(
+        1e-7 * np.sinh((float(rows["mid_0_0"]) - float(rows["bl_0_0"])) / 0.1), rel=1e-6
+    )
 
 
 def solve_json(capsys, path, backend):
@@ -89,15 +90,20 @@ def test_solve_json_on_a_generated_1s1r_crossbar(capsys, tmp_path):
 
     spec = CrossbarSpec(3, 4, r_wordline_ohm=1.5, r_bitline_ohm=0.0, cell="1S1R")
     rng = np.random.default_rng(7)
-    path = save_spice(crossbar_circuit(spec, rng.uniform(1e3, 1e5, (3, 4)), read_bias([0.9, 0.5, 1.2], 4)),
-                      tmp_path / "xbar.cir")
+    path = save_spice(
+        crossbar_circuit(spec, rng.uniform(1e3, 1e5, (3, 4)), read_bias([0.9, 0.5, 1.2], 4)), tmp_path / "xbar.cir"
+    )
     a = solve_json(capsys, path, "nodal")
     b = solve_json(capsys, path, "ngspice")
     assert a["source_currents"].keys() == b["source_currents"].keys()
     assert {f"v_out_{j}" for j in range(4)} <= a["source_currents"].keys()
     assert "vshort_bl_0_0" in a["source_currents"]  # zero-ohm bit-line segments are 0 V sources
-    np.testing.assert_allclose([a["source_currents"][k] for k in a["source_currents"]],
-                               [b["source_currents"][k] for k in a["source_currents"]], rtol=1e-6, atol=1e-15)
+    np.testing.assert_allclose(
+        [a["source_currents"][k] for k in a["source_currents"]],
+        [b["source_currents"][k] for k in a["source_currents"]],
+        rtol=1e-6,
+        atol=1e-15,
+    )
 
 
 def test_solve_missing_file_is_a_clear_error(capsys, tmp_path):
@@ -171,8 +177,19 @@ def test_demo_bad_arguments(capsys, tmp_path, args, message):
 
 
 def test_demo_reports_failure_with_exit_code_1(capsys, tmp_path):
-    code, out, _ = run(capsys, "demo", "--rows", "6", "--cols", "6", "--skip-ngspice", "--tolerance", "1e-300",
-                       "--out", str(tmp_path / "f"))
+    code, out, _ = run(
+        capsys,
+        "demo",
+        "--rows",
+        "6",
+        "--cols",
+        "6",
+        "--skip-ngspice",
+        "--tolerance",
+        "1e-300",
+        "--out",
+        str(tmp_path / "f"),
+    )
     assert code == 1
     assert out.strip().splitlines()[-1].endswith("(tolerance 1e-300): FAILED")
 

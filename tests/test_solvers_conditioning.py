@@ -23,10 +23,14 @@ from cosim.solvers.nodal import (
 from cosim.solvers.result import SolverError
 
 NGSPICE = [
-    pytest.param("ngspice-shared", marks=[pytest.mark.ngspice,
-                                          pytest.mark.skipif(not ng.shared_available(), reason="libngspice absent")]),
-    pytest.param("ngspice-batch", marks=[pytest.mark.ngspice,
-                                         pytest.mark.skipif(not ng.batch_available(), reason="ngspice absent")]),
+    pytest.param(
+        "ngspice-shared",
+        marks=[pytest.mark.ngspice, pytest.mark.skipif(not ng.shared_available(), reason="libngspice absent")],
+    ),
+    pytest.param(
+        "ngspice-batch",
+        marks=[pytest.mark.ngspice, pytest.mark.skipif(not ng.batch_available(), reason="ngspice absent")],
+    ),
 ]
 
 
@@ -107,8 +111,9 @@ def test_ngspice_refuses_a_near_short_it_cannot_merge(backend):
     with pytest.raises(SingularCircuitError, match=r"resistor 'rcell.*times more conductive.*use the nodal backend"):
         solve_circuit(_crossbar(1e-18), backend=backend)
     # and agrees with the nodal solver where both can solve it (1 ohm cells)
-    np.testing.assert_allclose(_outputs(solve_circuit(_crossbar(1.0), backend=backend)),
-                               _outputs(solve_circuit(_crossbar(1.0))), rtol=1e-6)
+    np.testing.assert_allclose(
+        _outputs(solve_circuit(_crossbar(1.0), backend=backend)), _outputs(solve_circuit(_crossbar(1.0))), rtol=1e-6
+    )
 
 
 def _floating_with_isource() -> Circuit:

@@ -65,10 +65,20 @@ def random_network_text(seed: int) -> str:
 
 def test_user_deck_with_uppercase_names_and_control_block():
     # shared mode lower-cases branch names, batch keeps them: both must come back lower case
-    deck = "\n".join([
-        "user deck: no error, nothing fatal (ngspice echoes this title)", "V_Out_0 OUT 0 DC 1", "R1 OUT Mid 1k", "R2 Mid 0 1k", ".print dc v(mid)",
-        ".control", "echo hello", ".endc", ".tran 1u 1m", ".end",
-    ])
+    deck = "\n".join(
+        [
+            "user deck: no error, nothing fatal (ngspice echoes this title)",
+            "V_Out_0 OUT 0 DC 1",
+            "R1 OUT Mid 1k",
+            "R2 Mid 0 1k",
+            ".print dc v(mid)",
+            ".control",
+            "echo hello",
+            ".endc",
+            ".tran 1u 1m",
+            ".end",
+        ]
+    )
     modes = [m for m, ok in (("shared", ng.shared_available()), ("batch", ng.batch_available())) if ok]
     if not modes:  # never a pass without an assertion
         pytest.skip("neither ngspice mode loads")
@@ -81,10 +91,16 @@ def test_user_deck_with_uppercase_names_and_control_block():
 
 @pytest.mark.parametrize("mode", MODES)
 def test_transient_rc_charging_matches_exponential(mode):
-    deck = "\n".join([
-        "rc charging", "vsrc in 0 pulse(0 1 0 1n 1n 1 2)", "r1 in out 1k", "c1 out 0 1u",
-        ".tran 10u 5m", ".end",
-    ])
+    deck = "\n".join(
+        [
+            "rc charging",
+            "vsrc in 0 pulse(0 1 0 1n 1n 1 2)",
+            "r1 in out 1k",
+            "c1 out 0 1u",
+            ".tran 10u 5m",
+            ".end",
+        ]
+    )
     out = run_ngspice_tran(deck, ["v(out)", "vsrc#branch", "in"], mode=mode)
     t = out["time"]
     assert t[0] == 0.0 and t[-1] == pytest.approx(5e-3) and t.size > 100
@@ -92,8 +108,9 @@ def test_transient_rc_charging_matches_exponential(mode):
     np.testing.assert_allclose(out["v(out)"], 1.0 - np.exp(-t / tau), atol=2e-4)
     late = t > 1e-5
     # the source current (SPICE sign: negative while it charges the capacitor)
-    np.testing.assert_allclose(-out["vsrc#branch"][late], (out["in"] - out["v(out)"])[late] / 1e3, rtol=1e-9,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        -out["vsrc#branch"][late], (out["in"] - out["v(out)"])[late] / 1e3, rtol=1e-9, atol=1e-12
+    )
 
 
 def test_transient_errors_name_the_problem():
@@ -152,8 +169,15 @@ def test_generated_crossbars_nodal_vs_ngspice(rows, cols, cell, r_wire):
     from cosim.netlist.generate import crossbar_circuit
 
     rng = np.random.default_rng(rows * 100 + cols + (cell == "1S1R") + int(r_wire))
-    spec = CrossbarSpec(rows, cols, r_wordline_ohm=r_wire, r_bitline_ohm=r_wire, r_driver_ohm=r_wire / 2,
-                        r_sense_ohm=r_wire / 3, cell=cell)
+    spec = CrossbarSpec(
+        rows,
+        cols,
+        r_wordline_ohm=r_wire,
+        r_bitline_ohm=r_wire,
+        r_driver_ohm=r_wire / 2,
+        r_sense_ohm=r_wire / 3,
+        cell=cell,
+    )
     c = crossbar_circuit(spec, rng.uniform(1e3, 1e5, spec.shape), read_bias(rng.uniform(0.2, 1.0, rows), cols))
     ref = solve_circuit(c, backend="nodal")
     out_ref = np.array([ref.source_currents_a[f"v_out_{j}"] for j in range(cols)])

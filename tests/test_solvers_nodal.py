@@ -39,8 +39,13 @@ def test_wheatstone_bridge_hand_formula():
     vs, r1, r2, r3, r4, rg = 10.0, 1e3, 2.2e3, 3.3e3, 1.5e3, 470.0
     c = Circuit("bridge")
     c.add("vsource", ["vs"], ["a"], ["0"], value=[vs])
-    c.add("resistor", ["r1", "r3", "r2", "r4", "rg"], ["a", "c", "a", "d", "c"], ["c", "0", "d", "0", "d"],
-          value=[r1, r3, r2, r4, rg])
+    c.add(
+        "resistor",
+        ["r1", "r3", "r2", "r4", "rg"],
+        ["a", "c", "a", "d", "c"],
+        ["c", "0", "d", "0", "d"],
+        value=[r1, r3, r2, r4, rg],
+    )
     sol = solve_nodal(c)
     # Thevenin equivalent seen by the galvanometer
     v_th = vs * (r3 / (r1 + r3) - r4 / (r2 + r4))
@@ -114,21 +119,41 @@ def random_network(seed: int, n_nodes: int = 12, selectors: bool = True) -> Circ
     m = 2 * n_nodes
     a, b = rng.integers(0, n_nodes + 1, m), rng.integers(0, n_nodes + 1, m)
     keep = a != b
-    c.add("resistor", [f"rx{k}" for k in range(keep.sum())], [parents[i] for i in a[keep]],
-          [parents[i] for i in b[keep]], value=rng.uniform(1e2, 1e5, keep.sum()))
+    c.add(
+        "resistor",
+        [f"rx{k}" for k in range(keep.sum())],
+        [parents[i] for i in a[keep]],
+        [parents[i] for i in b[keep]],
+        value=rng.uniform(1e2, 1e5, keep.sum()),
+    )
     # voltage sources from a node to an earlier one: never a loop
     src = rng.choice(np.arange(1, n_nodes + 1), size=3, replace=False)
-    c.add("vsource", [f"v{k}" for k in range(3)], [parents[i] for i in src],
-          [parents[rng.integers(0, i)] for i in src], value=rng.uniform(-1.0, 1.0, 3))
-    c.add("isource", ["i0", "i1"], [parents[rng.integers(0, n_nodes + 1)] for _ in range(2)],
-          [parents[rng.integers(1, n_nodes + 1)] for _ in range(2)], value=rng.uniform(-1e-4, 1e-4, 2))
+    c.add(
+        "vsource",
+        [f"v{k}" for k in range(3)],
+        [parents[i] for i in src],
+        [parents[rng.integers(0, i)] for i in src],
+        value=rng.uniform(-1.0, 1.0, 3),
+    )
+    c.add(
+        "isource",
+        ["i0", "i1"],
+        [parents[rng.integers(0, n_nodes + 1)] for _ in range(2)],
+        [parents[rng.integers(1, n_nodes + 1)] for _ in range(2)],
+        value=rng.uniform(-1e-4, 1e-4, 2),
+    )
     if selectors:
         k = 4
         sa, sb = rng.integers(0, n_nodes + 1, k), rng.integers(0, n_nodes + 1, k)
         ok = sa != sb
-        c.add("selector", [f"xs{j}" for j in range(ok.sum())], [parents[i] for i in sa[ok]],
-              [parents[i] for i in sb[ok]], i_s_a=rng.uniform(1e-8, 1e-6, ok.sum()),
-              v_0_v=rng.uniform(0.05, 0.3, ok.sum()))
+        c.add(
+            "selector",
+            [f"xs{j}" for j in range(ok.sum())],
+            [parents[i] for i in sa[ok]],
+            [parents[i] for i in sb[ok]],
+            i_s_a=rng.uniform(1e-8, 1e-6, ok.sum()),
+            v_0_v=rng.uniform(0.05, 0.3, ok.sum()),
+        )
     return c
 
 
@@ -196,11 +221,11 @@ def test_linear_random_network_matches_dense_laplacian():
     for a, b, i in zip(t_i.n_plus, t_i.n_minus, t_i.params["value"]):
         rhs[a] -= i
         rhs[b] += i
-    keep = np.r_[1:n + m]
+    keep = np.r_[1 : n + m]
     x = np.linalg.solve(A[np.ix_(keep, keep)], rhs[keep])
     got = np.array([sol.node_voltages_v[name] for name in c.node_names[1:]])
     np.testing.assert_allclose(got, x[: n - 1], rtol=1e-10, atol=1e-13)
-    np.testing.assert_allclose([sol.source_currents_a[f"v{k}"] for k in range(m)], x[n - 1:], rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose([sol.source_currents_a[f"v{k}"] for k in range(m)], x[n - 1 :], rtol=1e-9, atol=1e-15)
 
 
 def test_zero_ohm_resistor_is_an_exact_short_and_inf_is_open():
@@ -323,19 +348,30 @@ def test_newton_converges_on_random_biased_1s1r_crossbars():
         rng = np.random.default_rng(seed)
         n = int(rng.integers(2, 9))
         sel = SinhSelector(i_s_a=10 ** rng.uniform(-12, -6), v_0_v=10 ** rng.uniform(-2, -0.5))
-        spec = CrossbarSpec(n, n, r_wordline_ohm=rng.choice([0.0, 1.0, 10.0]),
-                            r_bitline_ohm=rng.choice([0.0, 1.0, 10.0]), cell="1S1R", selector=sel)
+        spec = CrossbarSpec(
+            n,
+            n,
+            r_wordline_ohm=rng.choice([0.0, 1.0, 10.0]),
+            r_bitline_ohm=rng.choice([0.0, 1.0, 10.0]),
+            cell="1S1R",
+            selector=sel,
+        )
         bias = write_bias(str(rng.choice(["v2", "v3", "floating"])), (n, n), [0], [n - 1], rng.uniform(-5, 5))
         c = gen.crossbar_circuit(spec, rng.uniform(1e2, 1e6, (n, n)), bias)
         sol = solve_nodal(c)
         v = sol.node_voltages_v
         t = c.elements["selector"]
         i_sel = t.params["i_s_a"] * np.sinh(
-            np.array([v[c.node_names[a]] - v[c.node_names[b]] for a, b in zip(t.n_plus, t.n_minus)]) / t.params["v_0_v"])
+            np.array([v[c.node_names[a]] - v[c.node_names[b]] for a, b in zip(t.n_plus, t.n_minus)]) / t.params["v_0_v"]
+        )
         t = c.elements["resistor"]
         cell = np.array([name.startswith("rcell") for name in t.names])
-        i_dev = np.array([(v[c.node_names[a]] - v[c.node_names[b]]) / r
-                          for a, b, r in zip(t.n_plus[cell], t.n_minus[cell], t.params["value"][cell])])
+        i_dev = np.array(
+            [
+                (v[c.node_names[a]] - v[c.node_names[b]]) / r
+                for a, b, r in zip(t.n_plus[cell], t.n_minus[cell], t.params["value"][cell])
+            ]
+        )
         # device and selector of one cell carry the same current (series), to the solver's tolerance
         np.testing.assert_allclose(i_dev, i_sel, rtol=1e-7, atol=1e-15)
 
@@ -364,8 +400,9 @@ def test_ill_conditioned_floating_lines_converge_by_kcl():
     rng = np.random.default_rng(81)
     n = int(rng.integers(2, 12))
     sel = SinhSelector(i_s_a=10 ** rng.uniform(-12, -6), v_0_v=10 ** rng.uniform(-2, -0.5))
-    spec = CrossbarSpec(n, n, r_wordline_ohm=rng.choice([0, 1, 10]), r_bitline_ohm=rng.choice([0, 1, 10]),
-                        cell="1S1R", selector=sel)
+    spec = CrossbarSpec(
+        n, n, r_wordline_ohm=rng.choice([0, 1, 10]), r_bitline_ohm=rng.choice([0, 1, 10]), cell="1S1R", selector=sel
+    )
     bias = write_bias(str(rng.choice(["v2", "v3", "floating", "ideal"])), (n, n), [0], [n - 1], rng.uniform(-5, 5))
     c = gen.crossbar_circuit(spec, rng.uniform(1e2, 1e6, (n, n)), bias)
     assert n == 2 and np.isnan(bias.wordline_v[1]) and spec.r_wordline_ohm[0, 0] == 1.0

@@ -34,8 +34,9 @@ def test_two_neurons_learn_two_patterns(backend):
     patterns = np.zeros((2, 8), dtype=np.uint8)
     patterns[0, :4] = 1
     patterns[1, 4:] = 1
-    spec = CrossbarSpec(8, 2, r_wordline_ohm=0.5 if backend == "nodal" else 0.0,
-                        r_bitline_ohm=0.5 if backend == "nodal" else 0.0)
+    spec = CrossbarSpec(
+        8, 2, r_wordline_ohm=0.5 if backend == "nodal" else 0.0, r_bitline_ohm=0.5 if backend == "nodal" else 0.0
+    )
     arr = CrossbarArray(Messaris2017(**P), 11000 + rng.uniform(-500, 500, (8, 2)), spec=spec, backend=backend)
     net = STDPNetwork(arr, STDPParams(steps_per_image=4, theta_rest_s=6e-4, theta_plus_s=0.0), rng)
     labels = rng.integers(0, 2, 30)

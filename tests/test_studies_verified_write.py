@@ -27,8 +27,15 @@ def test_ideal_backend_predictors_agree_and_nothing_else_moves(tmp_path):
     # voltage and the two predictors must make the same choices, pulse for pulse.
     nom = _run(tmp_path, "nom", backend="ideal", predictor="nominal", r_wire_ohm=5.0, scheme="v2")
     cir = _run(tmp_path, "cir", backend="ideal", predictor="circuit", r_wire_ohm=5.0, scheme="v2")
-    for key in ("steps_mean", "steps_max", "pulses_per_write", "energy_per_write_j", "rel_error_mean",
-                "true_rel_error_max", "converged_fraction"):
+    for key in (
+        "steps_mean",
+        "steps_max",
+        "pulses_per_write",
+        "energy_per_write_j",
+        "rel_error_mean",
+        "true_rel_error_max",
+        "converged_fraction",
+    ):
         assert nom[key] == cir[key], key
     assert nom["steps_mean"] > 0
     # an ideal selector blocks every cell that is not fully selected: no disturb at all
@@ -105,8 +112,14 @@ def test_plot_study_summary_panels_and_bad_column():
 
     from cosim.plots.studies import plot_study_summary
 
-    table = pd.DataFrame({"r_wire_ohm": [0.0, 0.0, 1.0, 1.0] * 2, "predictor": ["nominal"] * 4 + ["circuit"] * 4,
-                          "steps_mean": [1.0, 3.0, 2.0, 4.0, 1.0, 1.0, 2.0, 2.0], "status": ["done"] * 8})
+    table = pd.DataFrame(
+        {
+            "r_wire_ohm": [0.0, 0.0, 1.0, 1.0] * 2,
+            "predictor": ["nominal"] * 4 + ["circuit"] * 4,
+            "steps_mean": [1.0, 3.0, 2.0, 4.0, 1.0, 1.0, 2.0, 2.0],
+            "status": ["done"] * 8,
+        }
+    )
     fig = plot_study_summary(table, "r_wire_ohm", [("steps_mean", "pulses", 1.0)], ["predictor"], title="t")
     ax = fig.axes[0]
     lines = {c.get_label(): c.lines[0].get_ydata() for c in ax.containers}

@@ -9,9 +9,18 @@ from cosim.runs.config import ConfigError
 from cosim.runs.run import run_experiment
 from reference_formulas import messaris_r_ohm
 
+
 def _run(tmp_path, **params):
-    cfg = {"experiment": "write_disturb", "seed": 2, "size": 4, "r_wire_ohm": 0.0, "amplitude_v": 1.2,
-           "width_s": 1e-4, "schemes": ["v2", "v3"], **params}
+    cfg = {
+        "experiment": "write_disturb",
+        "seed": 2,
+        "size": 4,
+        "r_wire_ohm": 0.0,
+        "amplitude_v": 1.2,
+        "width_s": 1e-4,
+        "schemes": ["v2", "v3"],
+        **params,
+    }
     res = run_experiment(cfg, out_dir=tmp_path / "w", progress=False, quiet=True, figures=False)
     return res.metrics, np.load(tmp_path / "w" / "trace.npz")
 
@@ -31,7 +40,9 @@ def test_one_cell_write_on_ideal_wires_matches_the_closed_form(tmp_path):
         np.testing.assert_allclose(tr[f"one_cell_{scheme}"], expected, rtol=1e-9)
         rel = (expected - r0) / r0
         assert m["one_cell"][scheme]["selected_rel_change"] == pytest.approx(rel[sel], rel=1e-6)
-        assert m["one_cell"][scheme]["half_selected_max_abs_rel_change"] == pytest.approx(np.abs(rel[line]).max(), rel=1e-6)
+        assert m["one_cell"][scheme]["half_selected_max_abs_rel_change"] == pytest.approx(
+            np.abs(rel[line]).max(), rel=1e-6
+        )
     # -0.4 V leaves these cells alone (R < r_n(-0.4 V) = 29.7 kohm): only V/2's and V/3's half-selected move
     assert m["one_cell"]["v3"]["unselected_max_abs_rel_change"] == 0.0
 

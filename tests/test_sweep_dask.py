@@ -20,8 +20,14 @@ BASE = {"experiment": "toy_read", "seed": 0, "n_reads": 3}
 @pytest.fixture(scope="module")
 def scheduler():
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        silence_logs=logging.ERROR,
+    )
     yield cluster.scheduler_address
     cluster.close()
 
@@ -41,7 +47,12 @@ def test_sweep_on_a_local_cluster_rows_resume_and_failures(tmp_path, scheduler):
     assert res.counts == {"done": 2, "skipped": 0, "failed": 2, "cancelled": 0, "stale": 0}
     table = pd.read_parquet(out / "results.parquet")
     csv = pd.read_csv(out / "results.csv")
-    assert list(table[["rows", "cols", "seed"]].itertuples(index=False, name=None)) == [(0, 3, 0), (0, 3, 1), (2, 3, 0), (2, 3, 1)]
+    assert list(table[["rows", "cols", "seed"]].itertuples(index=False, name=None)) == [
+        (0, 3, 0),
+        (0, 3, 1),
+        (2, 3, 0),
+        (2, 3, 1),
+    ]
     assert list(csv["status"]) == list(table["status"]) == ["failed", "failed", "done", "done"]
     assert set(table.loc[table.status == "failed", "error"]) == {"ValueError: toy_read: rows must be >= 1, got 0"}
     done = table[table.status == "done"]
@@ -55,7 +66,9 @@ def test_sweep_on_a_local_cluster_rows_resume_and_failures(tmp_path, scheduler):
 
     # resume: done points are skipped (their folders untouched), failed ones are tried again
     stamp = (out / done.run_dir.iloc[0] / "metrics.json").stat().st_mtime_ns
-    again = run_sweep(spec, out_dir=out, scheduler=scheduler, progress=False, figures=False)  # resumes on another cluster
+    again = run_sweep(
+        spec, out_dir=out, scheduler=scheduler, progress=False, figures=False
+    )  # resumes on another cluster
     assert again.counts == {"done": 0, "skipped": 2, "failed": 2, "cancelled": 0, "stale": 0}
     assert (out / done.run_dir.iloc[0] / "metrics.json").stat().st_mtime_ns == stamp
     table2 = pd.read_parquet(out / "results.parquet")
@@ -74,14 +87,25 @@ def test_sweep_on_a_local_cluster_rows_resume_and_failures(tmp_path, scheduler):
 def test_sweep_file_and_cli_on_an_existing_scheduler(tmp_path, scheduler, capsys):
     (tmp_path / "base.toml").write_text('experiment = "toy_read"\nseed = 5\nn_reads = 2\n')
     (tmp_path / "s.sweep.toml").write_text(
-        '[sweep]\nbase = "base.toml"\nseeds = [5, 6]\nset = ["cols=2"]\n'
-        '[sweep.grid]\nrows = [1, 3]\ng_max_s = [2e-5]\n'
+        '[sweep]\nbase = "base.toml"\nseeds = [5, 6]\nset = ["cols=2"]\n[sweep.grid]\nrows = [1, 3]\ng_max_s = [2e-5]\n'
     )
     spec, out = load_sweep_file(tmp_path / "s.sweep.toml")
     assert spec.grid == {"rows": ["1", "3"], "g_max_s": ["2e-05"]} and spec.seeds == [5, 6] and out is None
     out = tmp_path / "cli"
-    code = cli_main(["sweep", str(tmp_path / "s.sweep.toml"), "--grid", "cols=2,4", "--out", str(out),
-                     "--scheduler", scheduler, "--quiet", "--no-figures"])
+    code = cli_main(
+        [
+            "sweep",
+            str(tmp_path / "s.sweep.toml"),
+            "--grid",
+            "cols=2,4",
+            "--out",
+            str(out),
+            "--scheduler",
+            scheduler,
+            "--quiet",
+            "--no-figures",
+        ]
+    )
     assert code == 0
     assert capsys.readouterr().out.startswith("sweep: 8 done, 0 skipped, 0 failed in ")
     table = pd.read_csv(out / "results.csv")
@@ -91,8 +115,22 @@ def test_sweep_file_and_cli_on_an_existing_scheduler(tmp_path, scheduler, capsys
     rng = np.random.default_rng(6)
     g = rng.uniform(1e-6, 2e-5, size=(3, 4))
     assert row.g_mean_s == pytest.approx(g.mean(), rel=1e-12)
-    assert cli_main(["sweep", str(tmp_path / "s.sweep.toml"), "--grid", "cols=2,4", "--out", str(out),
-                     "--scheduler", scheduler, "--quiet"]) == 0
+    assert (
+        cli_main(
+            [
+                "sweep",
+                str(tmp_path / "s.sweep.toml"),
+                "--grid",
+                "cols=2,4",
+                "--out",
+                str(out),
+                "--scheduler",
+                scheduler,
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.startswith("sweep: 0 done, 8 skipped, 0 failed")
 
 
@@ -107,7 +145,11 @@ def test_bad_sweeps_fail_before_running(tmp_path, capsys):
     (tmp_path / "user" / "notes.txt").write_text("mine")
     with pytest.raises(OutputExistsError, match="is not a sweep folder; use --force"):
         run_sweep(SweepSpec(base, parse_grid(["rows=1"]), [0]), out_dir=tmp_path / "user", progress=False)
-    for bad, msg in [(["rows"], "expected key=value"), (["rows=1,,2"], "no empty value"), (["rows=1", "rows=2"], "given twice")]:
+    for bad, msg in [
+        (["rows"], "expected key=value"),
+        (["rows=1,,2"], "no empty value"),
+        (["rows=1", "rows=2"], "given twice"),
+    ]:
         with pytest.raises(ConfigError, match=msg):
             parse_grid(bad)
     (tmp_path / "bad.sweep.toml").write_text('[sweep]\nbase = "x.toml"\ngird = {a = [1]}\n')
@@ -132,8 +174,21 @@ def test_interrupted_sweep_keeps_what_is_done_and_resumes(tmp_path):
 
     (tmp_path / "slow.toml").write_text('experiment = "toy_read"\nn_reads = 100000\n')
     out = tmp_path / "sw"
-    cmd = [sys.executable, "-m", "cosim", "sweep", str(tmp_path / "slow.toml"), "--grid", "rows=1,2,3,4,5,6",
-           "--out", str(out), "--workers", "1", "--quiet", "--no-figures"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "cosim",
+        "sweep",
+        str(tmp_path / "slow.toml"),
+        "--grid",
+        "rows=1,2,3,4,5,6",
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--quiet",
+        "--no-figures",
+    ]
     env = dict(os.environ, COSIM_NO_PROGRESS="1")
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120

@@ -18,5 +18,7 @@ def test_sweep_file_is_valid(path):
     _validate_keys(spec)  # raises naming an unknown key
     # the first and the last point resolve against the experiment's schema
     for params in (spec.points()[0], spec.points()[-1]):
-        resolve_config(spec.base, seed=spec.seeds[0], overrides=spec.overrides + [f"{k}={v}" for k, v in params.items()])
+        resolve_config(
+            spec.base, seed=spec.seeds[0], overrides=spec.overrides + [f"{k}={v}" for k, v in params.items()]
+        )
     assert spec.seeds

@@ -49,13 +49,16 @@ def test_a_bool_in_a_model_card_is_refused_naming_the_parameter(tmp_path):
         load_model_card(card)
 
 
-@pytest.mark.parametrize("value, needle", [
-    (True, "got bool True"),
-    (np.array([True, False]), "got booleans"),
-    (np.array([1 + 2j, 3.0]), "got complex values"),
-    (np.ma.masked_array([1.0, 2.0], mask=[False, True]), "got a masked array"),
-    ("1k", "must be a number or 2 numbers, got .1k."),
-])
+@pytest.mark.parametrize(
+    "value, needle",
+    [
+        (True, "got bool True"),
+        (np.array([True, False]), "got booleans"),
+        (np.array([1 + 2j, 3.0]), "got complex values"),
+        (np.ma.masked_array([1.0, 2.0], mask=[False, True]), "got a masked array"),
+        ("1k", "must be a number or 2 numbers, got .1k."),
+    ],
+)
 def test_circuit_add_refuses_values_that_would_be_coerced(value, needle):
     c = Circuit("t")
     with pytest.raises(CircuitError, match=needle):

@@ -132,7 +132,10 @@ def test_timeline_composite_matches_direct_call_and_is_traced():
         (dict(predictor="oracle"), "unknown predictor 'oracle'"),
         (dict(grouping="diag"), "unknown grouping 'diag'"),
         (dict(options=[PulseOption(1.2, 1e-6)]), "both polarities"),
-        (dict(options=[PulseOption(1.2, -1e-6), PulseOption(-1.2, 1e-6)]), "pulse width must be a finite duration > 0 s, got -1e-06"),
+        (
+            dict(options=[PulseOption(1.2, -1e-6), PulseOption(-1.2, 1e-6)]),
+            "pulse width must be a finite duration > 0 s, got -1e-06",
+        ),
     ],
 )
 def test_bad_input(kwargs, match):

@@ -50,9 +50,23 @@ def installed(tmp_path_factory):
             shutil.copy2(path, src / name)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--disable-pip-version-check",
-         "-w", str(root / "dist"), str(src)],
-        capture_output=True, text=True, env=env, cwd=root,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "-w",
+            str(root / "dist"),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
     )
     assert build.returncode == 0, build.stderr
     (wheel,) = (root / "dist").glob("cosim-*.whl")
@@ -61,9 +75,22 @@ def installed(tmp_path_factory):
     venv.EnvBuilder(system_site_packages=True, with_pip=False).create(root / "venv")
     python = root / "venv" / "bin" / "python"
     inst = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--ignore-installed",
-         "--disable-pip-version-check", str(wheel)],
-        capture_output=True, text=True, env=env, cwd=root,
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            "--ignore-installed",
+            "--disable-pip-version-check",
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
     )
     assert inst.returncode == 0, inst.stderr
     env["PATH"] = f"{root / 'venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
@@ -79,9 +106,13 @@ def _run(installed, *args):
 
 def test_cosim_is_imported_from_the_venv_with_its_package_data(installed):
     python, env, work = installed
-    out = _run(installed, str(python), "-c",
-               "import cosim, cosim.shipped as s; print(cosim.__file__); print(s.shipped_root('models'));"
-               "print(cosim.__version__)")
+    out = _run(
+        installed,
+        str(python),
+        "-c",
+        "import cosim, cosim.shipped as s; print(cosim.__file__); print(s.shipped_root('models'));"
+        "print(cosim.__version__)",
+    )
     assert out.returncode == 0, out.stderr
     module, models, version = out.stdout.split()
     venv_dir = (python.parent.parent).resolve()
@@ -103,8 +134,20 @@ def test_cosim_list_shows_every_shipped_file(installed):
 
 
 def test_device_on_a_shipped_card_matches_the_checkout(installed):
-    out = _run(installed, "cosim", "device", "messaris2017_neuropack", "--r0", "11000", "--pulse", "-1.2", "1e-6",
-               "--count", "5", "--json")
+    out = _run(
+        installed,
+        "cosim",
+        "device",
+        "messaris2017_neuropack",
+        "--r0",
+        "11000",
+        "--pulse",
+        "-1.2",
+        "1e-6",
+        "--count",
+        "5",
+        "--json",
+    )
     assert out.returncode == 0, out.stderr
     got = np.array(json.loads(out.stdout)["resistance_ohm"])
     model = load_model_card(REPO / "models" / "messaris2017_neuropack.toml")
@@ -113,18 +156,22 @@ def test_device_on_a_shipped_card_matches_the_checkout(installed):
     assert np.all(np.diff(got) < 0)  # negative pulses SET this card (its sources say so)
 
 
-@pytest.mark.parametrize("name, overrides", [
-    ("manhattan_4x4", []),                # the measured-curve CSV, found as package data
-    ("write_disturb", ["size=4"]),        # its model_card names a shipped card
-])
+@pytest.mark.parametrize(
+    "name, overrides",
+    [
+        ("manhattan_4x4", []),  # the measured-curve CSV, found as package data
+        ("write_disturb", ["size=4"]),  # its model_card names a shipped card
+    ],
+)
 def test_shipped_config_runs_by_name_outside_the_checkout(installed, tmp_path, name, overrides):
     sets = [a for o in overrides for a in ("--set", o)]
     out = _run(installed, "cosim", "run", name, *sets, "--out", "run", "--quiet", "--force")
     assert out.returncode == 0, out.stderr
     work = installed[2]
     got = json.loads((work / "run" / "metrics.json").read_text())
-    ref = run_experiment(REPO / "algorithms" / f"{name}.toml", overrides=overrides, out_dir=tmp_path / "ref",
-                         progress=False, quiet=True)
+    ref = run_experiment(
+        REPO / "algorithms" / f"{name}.toml", overrides=overrides, out_dir=tmp_path / "ref", progress=False, quiet=True
+    )
     expected = flatten(json.loads((ref.out_dir / "metrics.json").read_text()))
     got = flatten(got)
     assert got.keys() == expected.keys() and len(got) > 5

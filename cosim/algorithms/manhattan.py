@@ -251,8 +251,19 @@ class ManhattanHistory:
         out = {
             k: np.asarray(getattr(self, k))
             for k in (
-                "g_s", "state", "currents_a", "activation", "error", "accuracy", "signs", "pulses",
-                "v_selected_min_v", "v_selected_max_v", "v_unselected_max_v", "energy_j", "weights_s",
+                "g_s",
+                "state",
+                "currents_a",
+                "activation",
+                "error",
+                "accuracy",
+                "signs",
+                "pulses",
+                "v_selected_min_v",
+                "v_selected_max_v",
+                "v_unselected_max_v",
+                "energy_j",
+                "weights_s",
             )
         }
         out["converged"] = np.asarray(self.converged)
@@ -485,10 +496,12 @@ def measured_4x4_array(
         polarity="positive",
         on_overflow="clamp",
     )
-    spec = CrossbarSpec(4, 4, r_wordline_ohm=r_wire_ohm, r_bitline_ohm=r_wire_ohm,
-                        r_driver_ohm=r_driver_ohm, r_sense_ohm=r_sense_ohm)
-    return CrossbarArray(model, np.zeros((4, 4)), spec=spec, backend=backend, split_tolerance=np.inf,
-                         solver_options=solver_options)
+    spec = CrossbarSpec(
+        4, 4, r_wordline_ohm=r_wire_ohm, r_bitline_ohm=r_wire_ohm, r_driver_ohm=r_driver_ohm, r_sense_ohm=r_sense_ohm
+    )
+    return CrossbarArray(
+        model, np.zeros((4, 4)), spec=spec, backend=backend, split_tolerance=np.inf, solver_options=solver_options
+    )
 
 
 def letters_task(v_in_v: float = 0.1, bias_v: float = 0.1) -> PerceptronTask:

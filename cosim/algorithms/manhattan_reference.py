@@ -80,9 +80,7 @@ class ManhattanConfigError(ValueError):
     """A Manhattan-perceptron setting is invalid; the message names the key and the value."""
 
 
-def patterns_to_arrays(
-    patterns: tuple[tuple[str, tuple[int, ...]], ...]
-) -> tuple[np.ndarray, np.ndarray]:
+def patterns_to_arrays(patterns: tuple[tuple[str, tuple[int, ...]], ...]) -> tuple[np.ndarray, np.ndarray]:
     """Bit strings and targets as arrays.
 
     Returns

@@ -203,7 +203,9 @@ def dense_layout(n_inputs: int, n_outputs: int, shape: tuple[int, int] = (100, 1
     rows_, cols_ = shape
     need = offset + n_inputs * n_outputs
     if need > rows_ * cols_:
-        raise SNNError(f"{n_inputs} x {n_outputs} synapses from offset {offset} need {need} cells; the array has {rows_ * cols_}")
+        raise SNNError(
+            f"{n_inputs} x {n_outputs} synapses from offset {offset} need {need} cells; the array has {rows_ * cols_}"
+        )
     k = offset + np.arange(n_outputs)[None, :] * n_inputs + np.arange(n_inputs)[:, None]
     return k // cols_, k % cols_
 
@@ -252,7 +254,13 @@ class SoftwareSynapses:
         if self.g_min_s is not None or self.g_max_s is not None:
             w = np.clip(w, self.g_min_s, self.g_max_s)
         self.w_s = w
-        return {"cells": int(np.count_nonzero(dw_s)), "pulses": 0, "steps": 0, "energy_j": 0.0, "converged": int(np.count_nonzero(dw_s))}
+        return {
+            "cells": int(np.count_nonzero(dw_s)),
+            "pulses": 0,
+            "steps": 0,
+            "energy_j": 0.0,
+            "converged": int(np.count_nonzero(dw_s)),
+        }
 
 
 class MemristiveSynapses:
@@ -278,9 +286,18 @@ class MemristiveSynapses:
 
     kind = "memristive"
 
-    def __init__(self, array, rows: np.ndarray, cols: np.ndarray, *, r_min_ohm: float = 2231.0,
-                 r_max_ohm: float = 12854.0, forward: str = "conductance", v_read_v: float = 0.2,
-                 write: dict | None = None) -> None:
+    def __init__(
+        self,
+        array,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        *,
+        r_min_ohm: float = 2231.0,
+        r_max_ohm: float = 12854.0,
+        forward: str = "conductance",
+        v_read_v: float = 0.2,
+        write: dict | None = None,
+    ) -> None:
         rows = np.asarray(rows, dtype=np.int64)
         cols = np.asarray(cols, dtype=np.int64)
         if rows.shape != cols.shape or rows.ndim != 2:
@@ -297,7 +314,9 @@ class MemristiveSynapses:
         if forward == "read":
             r_ref, c_ref = direct_layout(*rows.shape)
             if not (np.array_equal(rows, r_ref) and np.array_equal(cols, c_ref)):
-                raise SNNError("forward='read' needs the direct layout (input i on word line i, output o on bit line o)")
+                raise SNNError(
+                    "forward='read' needs the direct layout (input i on word line i, output o on bit line o)"
+                )
         self.array = array
         self.rows, self.cols = rows, cols
         self.g_min_s, self.g_max_s = 1.0 / r_max_ohm, 1.0 / r_min_ohm
@@ -410,7 +429,7 @@ class SpikingNetwork:
 
     def reset(self, phase: str | None = None) -> None:
         """Zero the carried membranes of ``phase`` ("train", "test") or both."""
-        for ph in ([phase] if phase else ["train", "test"]):
+        for ph in [phase] if phase else ["train", "test"]:
             self._carry[ph] = self._zeros()
 
     def step(self, x: np.ndarray, label: int | None = None, *, learn: bool = True, phase: str = "train") -> StepResult:

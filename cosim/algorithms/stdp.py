@@ -114,8 +114,15 @@ class STDPNetwork:
         at ``v_read_v`` (IR drop included on circuit backends).
     """
 
-    def __init__(self, array, params: STDPParams, rng: np.random.Generator, *, forward: str = "conductance",
-                 v_read_v: float = 0.2) -> None:
+    def __init__(
+        self,
+        array,
+        params: STDPParams,
+        rng: np.random.Generator,
+        *,
+        forward: str = "conductance",
+        v_read_v: float = 0.2,
+    ) -> None:
         if not isinstance(rng, np.random.Generator):
             raise STDPError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         if forward not in ("conductance", "read"):
@@ -142,7 +149,7 @@ class STDPNetwork:
             raise STDPError(f"image has {x.size} pixels; the network has {self.n_inputs} inputs")
         p = self.p
         v = np.zeros(self.n_neurons)
-        last_pre = np.full(self.n_inputs, -10**9)
+        last_pre = np.full(self.n_inputs, -(10**9))
         counts = np.zeros(self.n_neurons, dtype=np.int64)
         margin = np.zeros(self.n_neurons)
         first = -1
@@ -176,8 +183,10 @@ class STDPNetwork:
     def _stdp(self, j: int, ltp_rows: np.ndarray) -> None:
         self.post_spikes += 1
         p = self.p
-        for rows, amp, width in ((np.flatnonzero(ltp_rows), p.ltp_amplitude_v, p.ltp_width_s),
-                                 (np.flatnonzero(~ltp_rows), p.ltd_amplitude_v, p.ltd_width_s)):
+        for rows, amp, width in (
+            (np.flatnonzero(ltp_rows), p.ltp_amplitude_v, p.ltp_width_s),
+            (np.flatnonzero(~ltp_rows), p.ltd_amplitude_v, p.ltd_width_s),
+        ):
             if rows.size:
                 self.array.write(rows, [j], amp, width, scheme=p.scheme)
                 self.pulses += 1

@@ -467,7 +467,10 @@ def _pulse_events(p: _Plan, active: np.ndarray, choice: np.ndarray, amps: np.nda
             for line, grp in _split_by(key, m):
                 rows_sel = line if axis == "row" else rows[grp]
                 cols_sel = cols[grp] if axis == "row" else line
-                yield Write(rows_sel, cols_sel, float(amps[k]), float(widths[k]), p.scheme, label="program"), active[grp]
+                yield (
+                    Write(rows_sel, cols_sel, float(amps[k]), float(widths[k]), p.scheme, label="program"),
+                    active[grp],
+                )
         return
     shape = p.array.shape
     for w in np.unique(widths[choice]):
@@ -529,8 +532,23 @@ def _circuit_ratios(p: _Plan, active: np.ndarray, pol: np.ndarray, amps: np.ndar
     return ratio, by_amp, solves
 
 
-def _make_plan(array, rows, cols, r_target_ohm, *, options, tolerance, max_steps, predictor, scheme,
-               grouping, v_read_v, circuit_solves, r_initial_ohm=None, merge="auto") -> _Plan:
+def _make_plan(
+    array,
+    rows,
+    cols,
+    r_target_ohm,
+    *,
+    options,
+    tolerance,
+    max_steps,
+    predictor,
+    scheme,
+    grouping,
+    v_read_v,
+    circuit_solves,
+    r_initial_ohm=None,
+    merge="auto",
+) -> _Plan:
     rows, cols, target = _check_cells(array, rows, cols, r_target_ohm)
     if r_initial_ohm is not None:
         r_initial_ohm = np.atleast_1d(np.asarray(r_initial_ohm, dtype=float))
@@ -570,8 +588,22 @@ def _make_plan(array, rows, cols, r_target_ohm, *, options, tolerance, max_steps
         raise VerifiedWriteError(
             f"merge=True is exact only on the ideal backend (no wires, ideal selectors); this array's backend is {array.backend!r}"
         )
-    return _Plan(array, rows, cols, target, opts, float(tolerance), int(max_steps), predictor, scheme,
-                 grouping, float(v_read_v), circuit_solves, r_initial_ohm, bool(merge))
+    return _Plan(
+        array,
+        rows,
+        cols,
+        target,
+        opts,
+        float(tolerance),
+        int(max_steps),
+        predictor,
+        scheme,
+        grouping,
+        float(v_read_v),
+        circuit_solves,
+        r_initial_ohm,
+        bool(merge),
+    )
 
 
 def _apply_batch(array, batch: _LineBatch) -> list:
@@ -676,10 +708,22 @@ def verified_write(
         non-finite target, bad tolerance / steps / predictor / grouping /
         options (the value is named).
     """
-    plan = _make_plan(array, rows, cols, r_target_ohm, options=options, tolerance=tolerance,
-                      max_steps=max_steps, predictor=predictor, scheme=scheme, grouping=grouping,
-                      v_read_v=v_read_v, circuit_solves=circuit_solves, r_initial_ohm=r_initial_ohm,
-                      merge=merge)
+    plan = _make_plan(
+        array,
+        rows,
+        cols,
+        r_target_ohm,
+        options=options,
+        tolerance=tolerance,
+        max_steps=max_steps,
+        predictor=predictor,
+        scheme=scheme,
+        grouping=grouping,
+        v_read_v=v_read_v,
+        circuit_solves=circuit_solves,
+        r_initial_ohm=r_initial_ohm,
+        merge=merge,
+    )
     plan.batch = True
     return _run_direct(_plan(plan), array)
 
@@ -698,8 +742,17 @@ class VerifiedWrite(Composite):
         self._kwargs = kwargs
 
     def expand(self, array, now_s: float):
-        kw = dict(options=NEUROPACK_OPTIONS, tolerance=0.01, max_steps=5, predictor="nominal", scheme="ideal",
-                  grouping="auto", v_read_v=0.2, circuit_solves="auto", merge="auto")
+        kw = dict(
+            options=NEUROPACK_OPTIONS,
+            tolerance=0.01,
+            max_steps=5,
+            predictor="nominal",
+            scheme="ideal",
+            grouping="auto",
+            v_read_v=0.2,
+            circuit_solves="auto",
+            merge="auto",
+        )
         kw.update(self._kwargs)
         plan = _make_plan(array, *self._args, **kw)
         return _plan(plan)

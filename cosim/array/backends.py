@@ -137,8 +137,14 @@ class CircuitBackend:
         ``reuse_tolerance`` path).
     """
 
-    def __init__(self, spec: CrossbarSpec, backend: str, solver_options: dict | None = None,
-                 reuse_tolerance: float = 0.0, line_pulses: bool = True) -> None:
+    def __init__(
+        self,
+        spec: CrossbarSpec,
+        backend: str,
+        solver_options: dict | None = None,
+        reuse_tolerance: float = 0.0,
+        line_pulses: bool = True,
+    ) -> None:
         # imported here so the ideal backend works without the solver layer's optional pieces
         from cosim.solvers.crossbar import CrossbarSolver
 
@@ -221,8 +227,7 @@ class CircuitBackend:
         sol = self.solver.read(ref, v_in_v)
         v_cell = sol.cell_voltages_v
         i_cell = g_s * v_cell
-        return (i_cell.sum(axis=-2), (i_cell * v_cell).sum(axis=(-2, -1)),
-                np.asarray(sol.power_wires_w, float))
+        return (i_cell.sum(axis=-2), (i_cell * v_cell).sum(axis=(-2, -1)), np.asarray(sol.power_wires_w, float))
 
     def read_solution(self, model: DeviceModel, state: np.ndarray, g_s: np.ndarray, v_in_v: np.ndarray):
         """The full (exact) :class:`~cosim.solvers.result.CrossbarSolution` of a read."""

@@ -32,8 +32,12 @@ __all__ = ["write_line_batch"]
 
 def _applies(array) -> bool:
     backend = array._backend
-    return (array.backend == "nodal" and getattr(backend, "line_pulses", False) and array.model.ohmic
-            and array._sparse_advance)
+    return (
+        array.backend == "nodal"
+        and getattr(backend, "line_pulses", False)
+        and array.model.ohmic
+        and array._sparse_advance
+    )
 
 
 def write_line_batch(array, writes):
@@ -114,9 +118,15 @@ def write_line_batch(array, writes):
             amp_k = amps[cell_p[km]]
             try:
                 vc, _, pc, pw = solve_line_pulses(
-                    spec, g[km], "row" if row_axis else "col", line_p[sel],
-                    amps[sel] if row_axis else np.zeros(sel.size), remap[cell_p[km]],
-                    cols_k[km] if row_axis else rows_k[km], np.zeros(amp_k.size) if row_axis else amp_k)
+                    spec,
+                    g[km],
+                    "row" if row_axis else "col",
+                    line_p[sel],
+                    amps[sel] if row_axis else np.zeros(sel.size),
+                    remap[cell_p[km]],
+                    cols_k[km] if row_axis else rows_k[km],
+                    np.zeros(amp_k.size) if row_axis else amp_k,
+                )
             except SolverError:
                 if pos.any():  # cannot happen: the wires do not change between sub-steps
                     raise

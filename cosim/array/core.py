@@ -304,8 +304,9 @@ class CrossbarArray:
     def _make_backend(self):
         if self.backend == "ideal":
             return IdealBackend()
-        return CircuitBackend(self.spec, self.backend, self.solver_options, self.reuse_tolerance,
-                              line_pulses=self._fast_paths)
+        return CircuitBackend(
+            self.spec, self.backend, self.solver_options, self.reuse_tolerance, line_pulses=self._fast_paths
+        )
 
     @property
     def fast_paths(self) -> bool:
@@ -418,9 +419,7 @@ class CrossbarArray:
     def _check_read_input(self, v_in_v) -> np.ndarray:
         v = np.asarray(v_in_v, dtype=float)
         if v.ndim not in (1, 2) or v.shape[-1] != self.rows:
-            raise ArrayError(
-                f"v_in_v has shape {v.shape}; expected ({self.rows},) or (batch, {self.rows})"
-            )
+            raise ArrayError(f"v_in_v has shape {v.shape}; expected ({self.rows},) or (batch, {self.rows})")
         if not np.isfinite(v).all():
             idx = tuple(int(k) for k in np.argwhere(~np.isfinite(v))[0])
             raise ArrayError(f"v_in_v must be finite volts, got {float(v[idx])!r} at index {idx}")
@@ -530,9 +529,7 @@ class CrossbarArray:
             raise ArrayError(f"bias has shape {bias.shape}; the array is {self._shape}")
         width = _finite_positive("width_s", width_s, allow_zero=True)
         state0 = self._state
-        v_nominal = (
-            ideal_cell_voltages_v(bias) if self.backend == "ideal" else bias.nominal_cell_voltages_v()
-        )
+        v_nominal = ideal_cell_voltages_v(bias) if self.backend == "ideal" else bias.nominal_cell_voltages_v()
         if width == 0.0:
             z = np.zeros(self._shape)
             return PulseReport(bias, 0.0, v_nominal, z, state0.copy(), state0.copy(), 0.0, 0.0, 0, 0, 0.0, True)

@@ -156,7 +156,11 @@ def _os_error_line(exc: OSError) -> str:
         return str(exc)
     reason = exc.strerror or str(exc) or type(exc).__name__
     if exc.filename is not None:
-        return f"cannot write {str(exc.filename)!r}: {reason}" if exc.errno in _WRITE_ERRNOS else f"{str(exc.filename)!r}: {reason}"
+        return (
+            f"cannot write {str(exc.filename)!r}: {reason}"
+            if exc.errno in _WRITE_ERRNOS
+            else f"{str(exc.filename)!r}: {reason}"
+        )
     return reason
 
 

@@ -35,8 +35,9 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.3g} s"
 
 
-def pulse_train_with_cost(model, state0, amplitude_v: float, width_s: float, count: int, *,
-                          as_json: bool = False, return_state: bool = False):
+def pulse_train_with_cost(
+    model, state0, amplitude_v: float, width_s: float, count: int, *, as_json: bool = False, return_state: bool = False
+):
     """:func:`cosim.cli.cmd_device.pulse_train`, with the memory check, cost line and progress.
 
     Returns the same resistances (ohm) as ``pulse_train`` for the same arguments;
@@ -55,15 +56,25 @@ def pulse_train_with_cost(model, state0, amplitude_v: float, width_s: float, cou
         out[k] = float(1.0 / model.conductance_s(state))
         if loud and k + 1 == PROBE:
             per_pulse_s = (time.perf_counter() - t0) / PROBE
-            print(f"cosim device: {count} pulses: about {_duration(per_pulse_s * count)} "
-                  f"(timed on the first {PROBE}) and {format_bytes(count * per)} of memory",
-                  file=sys.stderr, flush=True)
+            print(
+                f"cosim device: {count} pulses: about {_duration(per_pulse_s * count)} "
+                f"(timed on the first {PROBE}) and {format_bytes(count * per)} of memory",
+                file=sys.stderr,
+                flush=True,
+            )
             from tqdm.auto import tqdm
 
             from cosim.runs.context import progress_enabled
 
-            bar = tqdm(total=count, initial=PROBE, unit="pulse", disable=not progress_enabled(True),
-                       file=sys.stderr, mininterval=1.0, dynamic_ncols=True)
+            bar = tqdm(
+                total=count,
+                initial=PROBE,
+                unit="pulse",
+                disable=not progress_enabled(True),
+                file=sys.stderr,
+                mininterval=1.0,
+                dynamic_ncols=True,
+            )
         elif bar is not None and (k + 1) % 10_000 == 0:
             bar.update(10_000 if k + 1 - bar.n >= 10_000 else k + 1 - bar.n)
     if bar is not None:

@@ -46,19 +46,32 @@ def register(subparsers) -> None:
     )
     p.add_argument("--rows", type=int, default=16, help="word lines (default 16)")
     p.add_argument("--cols", type=int, default=16, help="bit lines (default 16)")
-    p.add_argument("--r-wire", type=float, default=2.0, metavar="OHM",
-                   help="word- and bit-line segment resistance, ohm (default 2)")
+    p.add_argument(
+        "--r-wire",
+        type=float,
+        default=2.0,
+        metavar="OHM",
+        help="word- and bit-line segment resistance, ohm (default 2)",
+    )
     p.add_argument("--r-min", type=float, default=1e3, metavar="OHM", help="smallest cell resistance (default 1e3)")
     p.add_argument("--r-max", type=float, default=1e5, metavar="OHM", help="largest cell resistance (default 1e5)")
     p.add_argument("--v-in", type=float, default=0.2, metavar="VOLT", help="word-line input voltage (default 0.2)")
     p.add_argument("--cell", choices=("1R", "1S1R"), default="1R", help="cell kind (1S1R: default sinh selector)")
     p.add_argument("--seed", type=int, default=0, help="seed of the cell resistances (default 0)")
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="output folder (default: a new folder out/demo-<time> that never overwrites)")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output folder (default: a new folder out/demo-<time> that never overwrites)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite demo_crossbar.cir in an existing --out folder")
     p.add_argument("--skip-ngspice", action="store_true", help="solve with the nodal solvers only")
-    p.add_argument("--tolerance", type=float, default=1e-6,
-                   help="largest accepted relative difference of the output currents (default 1e-6)")
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=1e-6,
+        help="largest accepted relative difference of the output currents (default 1e-6)",
+    )
     p.set_defaults(func=main)
 
 
@@ -143,9 +156,12 @@ def main(args: argparse.Namespace) -> int:
     check_fits(f"cosim demo on a {rows} x {cols} crossbar", estimate)
     loud = rows * cols >= LOUD_CELLS
     if loud:  # a large demo takes minutes: say what it costs and show each step, not silence
-        print(f"cosim demo: {rows} x {cols} = {rows * cols} cells: about {format_bytes(estimate)} of memory; "
-              "the solves take minutes (256 x 256 took 15 s here, growing faster than the cell count)",
-              file=sys.stderr, flush=True)
+        print(
+            f"cosim demo: {rows} x {cols} = {rows * cols} cells: about {format_bytes(estimate)} of memory; "
+            "the solves take minutes (256 x 256 took 15 s here, growing faster than the cell count)",
+            file=sys.stderr,
+            flush=True,
+        )
     spec = CrossbarSpec(rows, cols, r_wordline_ohm=args.r_wire, r_bitline_ohm=args.r_wire, cell=args.cell)
     rng = np.random.default_rng(args.seed)
     r_cell_ohm = rng.uniform(args.r_min, args.r_max, size=(rows, cols))

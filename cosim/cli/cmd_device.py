@@ -49,19 +49,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "pulse."
         ),
     )
-    p.add_argument("card", nargs="+",
-                   help="model card(s): a TOML file or a shipped card's name, e.g. messaris2017_neuropack")
+    p.add_argument(
+        "card", nargs="+", help="model card(s): a TOML file or a shipped card's name, e.g. messaris2017_neuropack"
+    )
     start = p.add_mutually_exclusive_group()
     start.add_argument("--r0", type=float, metavar="OHM", help="initial resistance in ohm")
-    start.add_argument("--state0", type=float, metavar="STATE",
-                       help="initial state in the model's own unit (e.g. pulse index for the measured curve)")
-    p.add_argument("--pulse", nargs=2, type=float, metavar=("VOLTS", "WIDTH_S"),
-                   help="pulse amplitude (V, device voltage) and width (s); with --count")
+    start.add_argument(
+        "--state0",
+        type=float,
+        metavar="STATE",
+        help="initial state in the model's own unit (e.g. pulse index for the measured curve)",
+    )
+    p.add_argument(
+        "--pulse",
+        nargs=2,
+        type=float,
+        metavar=("VOLTS", "WIDTH_S"),
+        help="pulse amplitude (V, device voltage) and width (s); with --count",
+    )
     p.add_argument("--count", type=int, metavar="N", help="number of --pulse pulses (>= 1)")
-    p.add_argument("--train", nargs=3, action="append", default=[], metavar=("VOLTS", "WIDTH_S", "COUNT"),
-                   help="a pulse train, applied after --pulse and the trains before it (repeatable)")
-    p.add_argument("--iv", nargs=2, type=float, metavar=("AMPLITUDE_V", "FREQ_HZ"),
-                   help="also an I-V loop under one period of a sinusoid, from the initial state")
+    p.add_argument(
+        "--train",
+        nargs=3,
+        action="append",
+        default=[],
+        metavar=("VOLTS", "WIDTH_S", "COUNT"),
+        help="a pulse train, applied after --pulse and the trains before it (repeatable)",
+    )
+    p.add_argument(
+        "--iv",
+        nargs=2,
+        type=float,
+        metavar=("AMPLITUDE_V", "FREQ_HZ"),
+        help="also an I-V loop under one period of a sinusoid, from the initial state",
+    )
     p.add_argument("--json", action="store_true", help='print {"resistance_ohm": [...]} instead of a table')
     p.add_argument("--plot", metavar="FILE.png", help="save resistance against pulse number as a PNG")
     p.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
@@ -117,7 +138,9 @@ def _trains(args: argparse.Namespace) -> list[tuple[float, float, int]]:
         try:
             trains.append((float(a), float(w), int(c)))
         except ValueError:
-            raise UsageError(f"--train {k}: {a!r} {w!r} {c!r} must be VOLTS WIDTH_S COUNT (numbers, COUNT an integer)") from None
+            raise UsageError(
+                f"--train {k}: {a!r} {w!r} {c!r} must be VOLTS WIDTH_S COUNT (numbers, COUNT an integer)"
+            ) from None
     if not trains and args.iv is None:
         raise UsageError("give --pulse VOLTS WIDTH_S with --count N, one or more --train, or --iv")
     for amplitude_v, width_s, count in trains:
@@ -155,12 +178,19 @@ def run(args: argparse.Namespace) -> int:
         state, res, ends = state0, [], []
         for amplitude_v, width_s, count in trains:
             # memory check, a cost line and progress for long trains
-            train_r, state = pulse_train_with_cost(model, state, amplitude_v, width_s, count, as_json=args.json,
-                                                   return_state=True)
+            train_r, state = pulse_train_with_cost(
+                model, state, amplitude_v, width_s, count, as_json=args.json, return_state=True
+            )
             res.extend(float(r) for r in train_r)
             ends.append(len(res))
-        entry: dict[str, Any] = {"card": str(card), "model": model.name, "r0_ohm": r0_ohm, "resistance_ohm": np.array(res),
-                 "train_ends": ends, "label": f"{model.name} ({Path(str(card)).name})"}
+        entry: dict[str, Any] = {
+            "card": str(card),
+            "model": model.name,
+            "r0_ohm": r0_ohm,
+            "resistance_ohm": np.array(res),
+            "train_ends": ends,
+            "label": f"{model.name} ({Path(str(card)).name})",
+        }
         if args.iv is not None:
             from cosim.devices.pulse_data import sine_iv_loop
 
@@ -173,14 +203,20 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"resistance_ohm": [float(r) for r in res_arr]}))
         else:
-            print(f"# {model_name} ({args.card[0]}): {count} pulse(s) of {amplitude_v:g} V, {width_s:g} s; "
-                  f"R0 = {r0_ohm:.2f} ohm")
+            print(
+                f"# {model_name} ({args.card[0]}): {count} pulse(s) of {amplitude_v:g} V, {width_s:g} s; "
+                f"R0 = {r0_ohm:.2f} ohm"
+            )
             print("pulse  resistance_ohm")
             for k, r in enumerate(res_arr, start=1):
                 print(f"{k:5d}  {r:.2f}")
         if plot_path is not None:
-            _plot(plot_path, r0_ohm, res_arr, f"{model_name}: {amplitude_v:g} V, {width_s:g} s pulses "
-                  f"({Path(args.card[0]).name})")
+            _plot(
+                plot_path,
+                r0_ohm,
+                res_arr,
+                f"{model_name}: {amplitude_v:g} V, {width_s:g} s pulses ({Path(args.card[0]).name})",
+            )
             if not args.json:
                 print(f"# plot saved to {plot_path}")
         return 0
@@ -216,4 +252,6 @@ def _print_results(results: list[dict], trains, args: argparse.Namespace) -> Non
                 print(f"{k:5d}  {x:.2f}")
         if "iv" in r:
             i = r["iv"]["i_a"]
-            print(f"# I-V loop: {args.iv[0]:g} V, {args.iv[1]:g} Hz, {i.size} points, |I| max {np.max(np.abs(i)):.4g} A")
+            print(
+                f"# I-V loop: {args.iv[0]:g} V, {args.iv[1]:g} Hz, {i.size} points, |I| max {np.max(np.abs(i)):.4g} A"
+            )

@@ -28,8 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "fit",
         help="fit a device model to measured pulse trains (CSV) and write a model card",
-        description=("Fit a device model's parameters to measured pulse trains by bounded least squares "
-                     "on ln R and write the model card."),
+        description=(
+            "Fit a device model's parameters to measured pulse trains by bounded least squares "
+            "on ln R and write the model card."
+        ),
     )
     p.add_argument("data", help="CSV of pulse trains: amplitude_v, width_s, resistance_ohm [, train, r0_ohm]")
     p.add_argument("--model", required=True, choices=sorted(FIT_SPECS), help="model to fit")
@@ -38,8 +40,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--params", metavar="A,B,...", help="fit only these parameters (default: all of the model's)")
     p.add_argument("--starts", type=int, default=4, metavar="N", help="number of starts (default 4)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random starts (default 0)")
-    p.add_argument("--mirror", action="store_true",
-                   help="negate the amplitudes (data programmed with the opposite polarity to the model)")
+    p.add_argument(
+        "--mirror",
+        action="store_true",
+        help="negate the amplitudes (data programmed with the opposite polarity to the model)",
+    )
     p.add_argument("--plot", metavar="FILE.png", help="save measured vs fitted R against pulse number")
     p.add_argument("--force", action="store_true", help="overwrite existing --output / --plot files")
     p.set_defaults(func=run)
@@ -69,8 +74,16 @@ def run(args: argparse.Namespace) -> int:
     plot_path = _out_path("--plot", args.plot, ".png", args.force)
     data = read_pulse_csv(args.data)
     params = [s.strip() for s in args.params.split(",") if s.strip()] if args.params else None
-    res = fit_model(data, args.model, base=args.base, fit_params=params, n_starts=args.starts,
-                    rng=args.seed, data_name=str(args.data), mirror=args.mirror)
+    res = fit_model(
+        data,
+        args.model,
+        base=args.base,
+        fit_params=params,
+        n_starts=args.starts,
+        rng=args.seed,
+        data_name=str(args.data),
+        mirror=args.mirror,
+    )
     print(res.summary())
     if card_path is not None:
         tmp = card_path.with_name(card_path.name + ".tmp")

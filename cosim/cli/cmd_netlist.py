@@ -43,18 +43,43 @@ def register(subparsers) -> None:
     p.add_argument("--r-sense", type=float, default=0.0, metavar="OHM", help="sense resistance, ohm (default 0)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--cells", metavar="FILE.npy", help="(rows, cols) device conductances in siemens, 0 = open cell")
-    src.add_argument("--g-uniform", type=float, nargs=2, metavar=("LO", "HI"),
-                     help="draw conductances uniformly in [LO, HI] siemens (default 1e-5 1e-3)")
+    src.add_argument(
+        "--g-uniform",
+        type=float,
+        nargs=2,
+        metavar=("LO", "HI"),
+        help="draw conductances uniformly in [LO, HI] siemens (default 1e-5 1e-3)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of --g-uniform (default 0)")
     p.add_argument("--cell", choices=CELL_KINDS, default="1R", help="cell kind (default 1R)")
-    p.add_argument("--selector-is", type=float, default=SinhSelector().i_s_a, metavar="A",
-                   help="1S1R selector current scale is, ampere (I = is*sinh(V/v0))")
-    p.add_argument("--selector-v0", type=float, default=SinhSelector().v_0_v, metavar="V",
-                   help="1S1R selector voltage scale v0, volt")
-    p.add_argument("--r-transistor-on", type=float, default=1e3, metavar="OHM",
-                   help="1T1R access transistor on-resistance, ohm (default 1e3; every gate is on for a read)")
-    p.add_argument("--inputs", type=float, nargs="+", metavar="VOLTS",
-                   help=f"read voltages: one for all rows or one per row (default {DEFAULT_INPUT_V} V)")
+    p.add_argument(
+        "--selector-is",
+        type=float,
+        default=SinhSelector().i_s_a,
+        metavar="A",
+        help="1S1R selector current scale is, ampere (I = is*sinh(V/v0))",
+    )
+    p.add_argument(
+        "--selector-v0",
+        type=float,
+        default=SinhSelector().v_0_v,
+        metavar="V",
+        help="1S1R selector voltage scale v0, volt",
+    )
+    p.add_argument(
+        "--r-transistor-on",
+        type=float,
+        default=1e3,
+        metavar="OHM",
+        help="1T1R access transistor on-resistance, ohm (default 1e3; every gate is on for a read)",
+    )
+    p.add_argument(
+        "--inputs",
+        type=float,
+        nargs="+",
+        metavar="VOLTS",
+        help=f"read voltages: one for all rows or one per row (default {DEFAULT_INPUT_V} V)",
+    )
     p.add_argument("-o", "--output", required=True, metavar="FILE.cir", help="netlist to write")
     p.add_argument("--force", action="store_true", help="overwrite FILE.cir if it exists")
     p.set_defaults(func=run)
@@ -114,10 +139,14 @@ def run(args) -> int:
         raise UsageError(f"--inputs must be finite volts, got {float(v[~np.isfinite(v)][0])!r}")
     v = np.broadcast_to(v, (rows,))
     spec = CrossbarSpec(
-        rows, cols,
-        r_wordline_ohm=args.r_wordline, r_bitline_ohm=args.r_bitline,
-        r_driver_ohm=args.r_driver, r_sense_ohm=args.r_sense,
-        cell=args.cell, selector=SinhSelector(args.selector_is, args.selector_v0),
+        rows,
+        cols,
+        r_wordline_ohm=args.r_wordline,
+        r_bitline_ohm=args.r_bitline,
+        r_driver_ohm=args.r_driver,
+        r_sense_ohm=args.r_sense,
+        cell=args.cell,
+        selector=SinhSelector(args.selector_is, args.selector_v0),
         r_transistor_on_ohm=args.r_transistor_on,
     )
     with np.errstate(divide="ignore"):
@@ -130,7 +159,9 @@ def run(args) -> int:
     out = save_netlist(circuit, args.output, overwrite=args.force)
     n_elem = sum(len(t) for t in circuit.elements.values())
     n_open = int(np.count_nonzero(g == 0))
-    print(f"wrote {out}: {rows}x{cols} {args.cell} crossbar, {rows * cols - n_open} cells"
-          f"{f' ({n_open} open)' if n_open else ''}, {circuit.num_nodes - 1} nodes, {n_elem} elements")
+    print(
+        f"wrote {out}: {rows}x{cols} {args.cell} crossbar, {rows * cols - n_open} cells"
+        f"{f' ({n_open} open)' if n_open else ''}, {circuit.num_nodes - 1} nodes, {n_elem} elements"
+    )
     print("checks: every node has a DC path to ground; no shorts")
     return 0

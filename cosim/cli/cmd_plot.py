@@ -41,7 +41,9 @@ def main(args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         raise FileExistsError(f"{out} exists; pass --force to overwrite it")
     circuit = load_spice(path)
-    solution = solve_circuit(circuit, backend=args.backend, spice_text=ngspice_text(circuit, path, args.backend, "plot"))
+    solution = solve_circuit(
+        circuit, backend=args.backend, spice_text=ngspice_text(circuit, path, args.backend, "plot")
+    )
     try:
         xsol = crossbar_solution_from_circuit(circuit, solution)
     except CrossbarSpecError as exc:

@@ -17,17 +17,26 @@ def register(subparsers) -> None:
             "config, seed, versions, metrics.json, traces and figures."
         ),
     )
-    p.add_argument("config", metavar="CONFIG.toml",
-                   help="experiment config: a TOML file or a shipped config's name (`cosim list configs`)")
+    p.add_argument(
+        "config",
+        metavar="CONFIG.toml",
+        help="experiment config: a TOML file or a shipped config's name (`cosim list configs`)",
+    )
     seeds = p.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=int, default=None, help="seed (default: the config's `seed`, else 0)")
     seeds.add_argument(
-        "--seeds", default=None, metavar="A:B",
+        "--seeds",
+        default=None,
+        metavar="A:B",
         help="run seeds A..B-1, one sub-folder each, and summarise them (seeds.csv, summary.json)",
     )
     p.add_argument("--backend", choices=BACKENDS, default=None, help="array backend (default: the config's)")
     p.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override a config value, e.g. --set r_wire_ohm=2.5 or --set device.g_max_s=1e-4 (repeatable)",
     )
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default: runs/<experiment>-<time>-s<seed>)")
@@ -55,17 +64,29 @@ def main(args: argparse.Namespace) -> int:
         # on Ctrl-C / SIGTERM summary.json of the seeds done is written; the interrupt's
         # message says where (printed by cosim.cli.main, exit 130 / 143)
         seeds_result = run_seeds(
-            args.config, parse_seeds(args.seeds), backend=args.backend, overrides=args.overrides,
-            out_dir=args.out, progress=not args.quiet, force=args.force, resume=args.resume,
-            figures=args.figures, quiet=True,
+            args.config,
+            parse_seeds(args.seeds),
+            backend=args.backend,
+            overrides=args.overrides,
+            out_dir=args.out,
+            progress=not args.quiet,
+            force=args.force,
+            resume=args.resume,
+            figures=args.figures,
+            quiet=True,
         )
         print(seeds_summary_line(seeds_result))
         print(f"seeds: {seeds_result.out_dir}")
         return 0 if seeds_result.summary["n_failed"] == 0 else 1
     result = run_experiment(
-        args.config, seed=args.seed, backend=args.backend, overrides=args.overrides, out_dir=args.out,
-        progress=not args.quiet, force=args.force, quiet=args.quiet,
+        args.config,
+        seed=args.seed,
+        backend=args.backend,
+        overrides=args.overrides,
+        out_dir=args.out,
+        progress=not args.quiet,
+        force=args.force,
+        quiet=args.quiet,
     )
     print(f"run: {result.out_dir} ({result.elapsed_s:.2f} s) {_metrics_line(result.metrics)}")
     return 0
-

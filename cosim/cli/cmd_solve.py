@@ -23,7 +23,9 @@ def register(subparsers) -> None:
     )
     p.add_argument("netlist", metavar="FILE.cir", help="SPICE netlist")
     p.add_argument(
-        "--backend", default="nodal", choices=BACKEND_CHOICES,
+        "--backend",
+        default="nodal",
+        choices=BACKEND_CHOICES,
         help="nodal (built-in MNA) or ngspice (shared library, else ngspice -b); default nodal",
     )
     p.add_argument("--json", action="store_true", help='print one JSON object {"node_voltages", "source_currents"}')
@@ -60,8 +62,11 @@ def ngspice_text(circuit, path: Path, backend: str, command: str = "solve") -> s
         return None
     r_ohm = circuit.elements["resistor"].params.get("value")
     if r_ohm is not None and (r_ohm == 0).any():
-        print(f"cosim {command}: note: 0-ohm resistors are given to ngspice as 0 V sources "
-              "(ngspice would clamp them to 1 mohm)", file=sys.stderr)
+        print(
+            f"cosim {command}: note: 0-ohm resistors are given to ngspice as 0 V sources "
+            "(ngspice would clamp them to 1 mohm)",
+            file=sys.stderr,
+        )
         return None
     return path.read_text()
 

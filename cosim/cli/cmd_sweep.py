@@ -21,21 +21,48 @@ def register(subparsers) -> None:
             "Re-running into the same folder skips the points already done."
         ),
     )
-    p.add_argument("config", metavar="CONFIG.toml", help="experiment config or sweep file ([sweep] base/grid/seeds): a file or a shipped config's name")
     p.add_argument(
-        "--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+        "config",
+        metavar="CONFIG.toml",
+        help="experiment config or sweep file ([sweep] base/grid/seeds): a file or a shipped config's name",
+    )
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
         help="a grid axis (repeatable; the cartesian product is run). List values: sizes=[8,16],[32]",
     )
-    p.add_argument("--seeds", default=None, metavar="A:B", help="seeds A..B-1 for every point (default: the config's seed)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="a fixed override for every point (repeatable)")
+    p.add_argument(
+        "--seeds", default=None, metavar="A:B", help="seeds A..B-1 for every point (default: the config's seed)"
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a fixed override for every point (repeatable)",
+    )
     p.add_argument("--backend", choices=BACKENDS, default=None, help="array backend for every point")
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="sweep folder (default: the sweep file's `out`, runs/<sweep file stem>, or runs/<experiment>-<time>-sweep)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="connect to a running dask.distributed scheduler instead of starting a local cluster")
-    p.add_argument("--workers", type=int, default=None, metavar="N", help="local cluster workers (default: number of cores)")
-    p.add_argument("--force", action="store_true", help="re-run every point, and write into a non-sweep non-empty --out")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="sweep folder (default: the sweep file's `out`, runs/<sweep file stem>, or runs/<experiment>-<time>-sweep)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="connect to a running dask.distributed scheduler instead of starting a local cluster",
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="local cluster workers (default: number of cores)"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="re-run every point, and write into a non-sweep non-empty --out"
+    )
     p.add_argument("--no-figures", action="store_true", help="tell the experiments not to save figures")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=main)
@@ -61,8 +88,15 @@ def main(args: argparse.Namespace) -> int:
         spec.backend = args.backend
     # on Ctrl-C / SIGTERM the tables of what finished are written; the interrupt's message
     # says where (printed by cosim.cli.main, exit 130 / 143)
-    result = run_sweep(spec, out_dir=out, scheduler=args.scheduler, workers=args.workers, force=args.force,
-                       progress=not args.quiet, figures=not args.no_figures)
+    result = run_sweep(
+        spec,
+        out_dir=out,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        force=args.force,
+        progress=not args.quiet,
+        figures=not args.no_figures,
+    )
     print(sweep_summary_line(result))
     print(f"table: {result.out_dir / 'results.csv'}")
     return 0 if result.counts["failed"] == 0 else 1

@@ -28,9 +28,7 @@ def _broadcast_to_state(model: DeviceModel, what: str, arr: np.ndarray, shape: t
     except ValueError:
         out_shape = None
     if out_shape != shape:
-        raise DeviceError(
-            f"{model.name}: {what} of shape {arr.shape} does not broadcast to the state shape {shape}"
-        )
+        raise DeviceError(f"{model.name}: {what} of shape {arr.shape} does not broadcast to the state shape {shape}")
     return np.broadcast_to(arr, shape)
 
 
@@ -65,9 +63,7 @@ def check_duration(model: DeviceModel, duration_s: Any, shape: tuple[int, ...]) 
     bad = ~np.isfinite(d) | (d < 0)
     if bad.any():
         idx = first_bad_cell(bad)
-        raise DeviceError(
-            f"{model.name}: duration {float(d[idx])!r} s at cell {idx} must be finite and >= 0"
-        )
+        raise DeviceError(f"{model.name}: duration {float(d[idx])!r} s at cell {idx} must be finite and >= 0")
     return _broadcast_to_state(model, "duration", d, shape)
 
 

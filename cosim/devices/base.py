@@ -54,7 +54,9 @@ def as_param(model_name: str, name: str, value: Any, *, sign: str | None = None)
     try:
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError):
-        raise DeviceError(f"{model_name}: parameter {name} must be a number or an array of numbers, got {value!r}") from None
+        raise DeviceError(
+            f"{model_name}: parameter {name} must be a number or an array of numbers, got {value!r}"
+        ) from None
     if not np.all(np.isfinite(arr)):
         raise DeviceError(f"{model_name}: parameter {name} must be finite, got {value!r}")
     if sign is not None:
@@ -79,8 +81,10 @@ def on_off_resistances(model_name: str, r_on_ohm: Any, r_off_ohm: Any) -> tuple[
 
 def integrator_tolerances(model_name: str, rtol: Any, atol: Any) -> tuple[float, float]:
     """``(rtol, atol)`` of :func:`cosim.devices.integrate.integrate_adaptive`, both > 0."""
-    return (float(as_param(model_name, "rtol", rtol, sign="positive")),
-            float(as_param(model_name, "atol", atol, sign="positive")))
+    return (
+        float(as_param(model_name, "rtol", rtol, sign="positive")),
+        float(as_param(model_name, "atol", atol, sign="positive")),
+    )
 
 
 class UnitIntervalState:

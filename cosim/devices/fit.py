@@ -51,25 +51,39 @@ class FitParam:
 #: Fitted parameters and bounds per model (everything else keeps the base card's value).
 FIT_SPECS: dict[str, tuple[FitParam, ...]] = {
     "messaris2017": (
-        FitParam("a_p", 1e-8, 1e3, log=True), FitParam("a_n", -1e3, -1e-8, log=True),
-        FitParam("t_p_v", 0.05, 10.0), FitParam("t_n_v", 0.05, 10.0),
-        FitParam("a0p_ohm", 1e2, 1e7, log=True), FitParam("a1p_ohm_per_v", -1e7, 1e7),
-        FitParam("a0n_ohm", 1e2, 1e7, log=True), FitParam("a1n_ohm_per_v", -1e7, 1e7),
+        FitParam("a_p", 1e-8, 1e3, log=True),
+        FitParam("a_n", -1e3, -1e-8, log=True),
+        FitParam("t_p_v", 0.05, 10.0),
+        FitParam("t_n_v", 0.05, 10.0),
+        FitParam("a0p_ohm", 1e2, 1e7, log=True),
+        FitParam("a1p_ohm_per_v", -1e7, 1e7),
+        FitParam("a0n_ohm", 1e2, 1e7, log=True),
+        FitParam("a1n_ohm_per_v", -1e7, 1e7),
     ),
     "vteam": (
-        FitParam("r_on_ohm", 1e-1, 1e9, log=True), FitParam("r_off_ohm", 1e-1, 1e10, log=True),
-        FitParam("k_off_m_per_s", 1e-15, 1e3, log=True), FitParam("k_on_m_per_s", -1e3, -1e-15, log=True),
-        FitParam("alpha_off", 0.1, 20.0), FitParam("alpha_on", 0.1, 20.0),
-        FitParam("v_off_v", 1e-3, 5.0), FitParam("v_on_v", -5.0, -1e-3),
+        FitParam("r_on_ohm", 1e-1, 1e9, log=True),
+        FitParam("r_off_ohm", 1e-1, 1e10, log=True),
+        FitParam("k_off_m_per_s", 1e-15, 1e3, log=True),
+        FitParam("k_on_m_per_s", -1e3, -1e-15, log=True),
+        FitParam("alpha_off", 0.1, 20.0),
+        FitParam("alpha_on", 0.1, 20.0),
+        FitParam("v_off_v", 1e-3, 5.0),
+        FitParam("v_on_v", -5.0, -1e-3),
     ),
     "linear_ion_drift": (
-        FitParam("r_on_ohm", 1e-1, 1e9, log=True), FitParam("r_off_ohm", 1e-1, 1e10, log=True),
+        FitParam("r_on_ohm", 1e-1, 1e9, log=True),
+        FitParam("r_off_ohm", 1e-1, 1e10, log=True),
         FitParam("mu_v_m2_per_v_s", 1e-22, 1e-6, log=True),
     ),
     "yakopcic": (
-        FitParam("a1_a", 1e-9, 1e3, log=True), FitParam("ap_per_s", 1e-3, 1e12, log=True),
-        FitParam("an_per_s", 1e-3, 1e12, log=True), FitParam("vp_v", 0.0, 5.0), FitParam("vn_v", 0.0, 5.0),
-        FitParam("xp", 0.0, 0.99), FitParam("xn", 0.0, 0.99), FitParam("alpha_p", 0.0, 30.0),
+        FitParam("a1_a", 1e-9, 1e3, log=True),
+        FitParam("ap_per_s", 1e-3, 1e12, log=True),
+        FitParam("an_per_s", 1e-3, 1e12, log=True),
+        FitParam("vp_v", 0.0, 5.0),
+        FitParam("vn_v", 0.0, 5.0),
+        FitParam("xp", 0.0, 0.99),
+        FitParam("xn", 0.0, 0.99),
+        FitParam("alpha_p", 0.0, 30.0),
         FitParam("alpha_n", 0.0, 30.0),
     ),
 }
@@ -147,13 +161,20 @@ class FitResult:
 
     def summary(self) -> str:
         """A few lines: residual per train, parameters with their intervals."""
-        lines = [f"fit of {self.model_name} to {self.data_name}: RMS ln-R residual {self.residual_total:.4g} "
-                 f"over {self.data.n_pulses} pulses ({self.n_starts} starts)"]
+        lines = [
+            f"fit of {self.model_name} to {self.data_name}: RMS ln-R residual {self.residual_total:.4g} "
+            f"over {self.data.n_pulses} pulses ({self.n_starts} starts)"
+        ]
         for t, r in self.residual.items():
-            lines.append(f"  train {t}: RMS ln-R residual {r:.4g} ({self.data.amplitude_v[self.data.trains.index(t)].size} pulses)")
+            lines.append(
+                f"  train {t}: RMS ln-R residual {r:.4g} ({self.data.amplitude_v[self.data.trains.index(t)].size} pulses)"
+            )
         for k, v in self.params.items():
             ci = self.ci95[k]
-            lines.append(f"  {k} = {v:.6g}" + (f"  (95 % CI {ci[0]:.4g} .. {ci[1]:.4g})" if ci else "  (not identified by the data)"))
+            lines.append(
+                f"  {k} = {v:.6g}"
+                + (f"  (95 % CI {ci[0]:.4g} .. {ci[1]:.4g})" if ci else "  (not identified by the data)")
+            )
         return "\n".join(lines)
 
     def plot(self, path: str | Path | None = None):
@@ -209,25 +230,33 @@ def _toml_value(v: Any) -> str:
 
 def _card_text(res: FitResult, base_sources: dict[str, str], base_name: str) -> str:
     fitted = set(res.params)
-    out = [f"# {res.model_name} fitted by cosim fit to {res.data_name}",
-           f"# RMS ln-R residual {res.residual_total:.4g} over {res.data.n_pulses} pulses in "
-           f"{len(res.data.trains)} train(s)",
-           f'model = "{res.model_name}"',
-           f'description = "{res.model_name} fitted to {Path(res.data_name).name} (cosim fit)"', "", "[params]"]
+    out = [
+        f"# {res.model_name} fitted by cosim fit to {res.data_name}",
+        f"# RMS ln-R residual {res.residual_total:.4g} over {res.data.n_pulses} pulses in "
+        f"{len(res.data.trains)} train(s)",
+        f'model = "{res.model_name}"',
+        f'description = "{res.model_name} fitted to {Path(res.data_name).name} (cosim fit)"',
+        "",
+        "[params]",
+    ]
     for k, v in _params_of(res.model).items():
         if k in ("rtol", "atol") and k not in res.base_params:
             continue
         out.append(f"{k} = {_toml_value(v)}")
-    out += ["", "[sources]",
-            f"data = {_toml_value(res.data_name)}",
-            f"fit = {_toml_value(f'cosim fit: bounded least squares on ln R (scipy.optimize.least_squares, trf), {res.n_starts} starts, seed {res.seed}; base card {base_name}; ' + ('amplitudes negated (--mirror: the data program with the opposite polarity to the model); ' if res.mirror else '') + f'RMS ln-R residual {res.residual_total:.4g}')}"]
+    out += [
+        "",
+        "[sources]",
+        f"data = {_toml_value(res.data_name)}",
+        f"fit = {_toml_value(f'cosim fit: bounded least squares on ln R (scipy.optimize.least_squares, trf), {res.n_starts} starts, seed {res.seed}; base card {base_name}; ' + ('amplitudes negated (--mirror: the data program with the opposite polarity to the model); ' if res.mirror else '') + f'RMS ln-R residual {res.residual_total:.4g}')}",
+    ]
     for k in _params_of(res.model):
         if k in ("rtol", "atol") and k not in res.base_params:
             continue
         if k in fitted:
             ci = res.ci95[k]
             text = f"fitted to {Path(res.data_name).name}" + (
-                f" (95 % CI {ci[0]:.4g} .. {ci[1]:.4g})" if ci else " (not identified by the data: no interval)")
+                f" (95 % CI {ci[0]:.4g} .. {ci[1]:.4g})" if ci else " (not identified by the data: no interval)"
+            )
         else:
             text = f"fixed, from {base_name}: {base_sources.get(k, 'model default')}"
         out.append(f"{k} = {_toml_value(text)}")
@@ -304,7 +333,9 @@ def fit_model(
         data = data.mirrored()
     base_params, adapted = _fit_data_range(model, base_params, data)
     for k in adapted:
-        base_sources[k] = f"widened by cosim fit to hold the data's resistance range (base card: {base_sources.get(k, 'default')})"
+        base_sources[k] = (
+            f"widened by cosim fit to hold the data's resistance range (base card: {base_sources.get(k, 'default')})"
+        )
     specs = FIT_SPECS[model]
     if fit_params is not None:
         names = {p.name for p in specs}
@@ -336,26 +367,48 @@ def fit_model(
     # random starts scatter around the base values (a factor ~e for log parameters, 30 % of the
     # value or 10 % of the bound range for the others): uniform draws over bounds that span
     # decades land where the model does not move at all and the gradient is zero
-    lin_scale = np.array([0.0 if p.log else max(0.3 * abs(_from_u(p, u)), 0.1 * (p.hi - p.lo))
-                          for p, u in zip(specs, u0)])
+    lin_scale = np.array(
+        [0.0 if p.log else max(0.3 * abs(_from_u(p, u)), 0.1 * (p.hi - p.lo)) for p, u in zip(specs, u0)]
+    )
     scale = np.where([p.log for p in specs], 1.0, lin_scale)
     starts = [u0] + [np.clip(u0 + scale * rng.standard_normal(u0.size), lo_u, hi_u) for _ in range(n_starts - 1)]
     best = None
     for u_start in starts:
-        sol = optimize.least_squares(residuals, u_start, bounds=(lo_u, hi_u), method="trf", x_scale="jac",
-                                     diff_step=1e-6, max_nfev=max_nfev, xtol=1e-12, ftol=1e-12, gtol=1e-12)
+        sol = optimize.least_squares(
+            residuals,
+            u_start,
+            bounds=(lo_u, hi_u),
+            method="trf",
+            x_scale="jac",
+            diff_step=1e-6,
+            max_nfev=max_nfev,
+            xtol=1e-12,
+            ftol=1e-12,
+            gtol=1e-12,
+        )
         if best is None or sol.cost < best.cost:
             best = sol
     fitted = build(best.x)
     ci = _intervals(specs, best.x, best.jac, best.fun)
     sims = simulate_trains(fitted, data, clip_r0=True)
-    per_train = {t: float(np.sqrt(np.mean((np.log(s) - np.log(m)) ** 2)))
-                 for t, s, m in zip(data.trains, sims, data.resistance_ohm)}
+    per_train = {
+        t: float(np.sqrt(np.mean((np.log(s) - np.log(m)) ** 2)))
+        for t, s, m in zip(data.trains, sims, data.resistance_ohm)
+    }
     res = FitResult(
-        model=fitted, params={p.name: _from_u(p, u) for p, u in zip(specs, best.x)}, ci95=ci,
-        residual=per_train, residual_total=float(np.sqrt(np.mean(best.fun**2))), data=data,
-        model_name=model, base_params=base_params, n_starts=n_starts, cost=float(best.cost),
-        seed=None if seed is None else int(seed), data_name=data_name or data.source, mirror=bool(mirror),
+        model=fitted,
+        params={p.name: _from_u(p, u) for p, u in zip(specs, best.x)},
+        ci95=ci,
+        residual=per_train,
+        residual_total=float(np.sqrt(np.mean(best.fun**2))),
+        data=data,
+        model_name=model,
+        base_params=base_params,
+        n_starts=n_starts,
+        cost=float(best.cost),
+        seed=None if seed is None else int(seed),
+        data_name=data_name or data.source,
+        mirror=bool(mirror),
     )
     res.card = _card_text(res, base_sources, base_name)
     return res
@@ -415,8 +468,12 @@ def _base(model: str, base) -> tuple[dict, dict, str]:
     if isinstance(base, dict):
         return dict(base), {}, "the given parameters"
     if base is None:
-        shipped = {"messaris2017": "messaris2017_neuropack.toml", "vteam": "vteam_kvatinsky2015.toml",
-                   "linear_ion_drift": "linear_ion_drift_strukov2008.toml", "yakopcic": "yakopcic2011_oblea.toml"}
+        shipped = {
+            "messaris2017": "messaris2017_neuropack.toml",
+            "vteam": "vteam_kvatinsky2015.toml",
+            "linear_ion_drift": "linear_ion_drift_strukov2008.toml",
+            "yakopcic": "yakopcic2011_oblea.toml",
+        }
         path = Path(__file__).resolve().parents[2] / "models" / shipped[model]
         if not path.is_file():
             return {}, {}, f"{model} defaults"

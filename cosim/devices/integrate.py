@@ -127,7 +127,7 @@ def integrate_adaptive(
         errn = err / scale
         ok = errn <= 1.0
         with np.errstate(divide="ignore"):
-            factor = np.where(errn > 0, 0.9 * errn ** -0.2, 5.0)
+            factor = np.where(errn > 0, 0.9 * errn**-0.2, 5.0)
         factor = np.clip(factor, 0.2, 5.0)
         y5_raw = y5
         if lo is not None:

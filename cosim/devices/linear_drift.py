@@ -107,10 +107,16 @@ class LinearIonDrift(UnitIntervalState, ParamsMixin, DeviceModel):
         self._set_x0(x0)
         self.rtol, self.atol = integrator_tolerances(n, rtol, atol)
         self._params = dict(
-            r_on_ohm=self.r_on_ohm, r_off_ohm=self.r_off_ohm, d_m=self.d_m,
-            mu_v_m2_per_v_s=self.mu_v_m2_per_v_s, window=self.window, p=self.p, window_j=self.window_j,
+            r_on_ohm=self.r_on_ohm,
+            r_off_ohm=self.r_off_ohm,
+            d_m=self.d_m,
+            mu_v_m2_per_v_s=self.mu_v_m2_per_v_s,
+            window=self.window,
+            p=self.p,
+            window_j=self.window_j,
             x0=self.x0,
-            rtol=self.rtol, atol=self.atol,
+            rtol=self.rtol,
+            atol=self.atol,
         )
 
     @property
@@ -163,9 +169,12 @@ class LinearIonDrift(UnitIntervalState, ParamsMixin, DeviceModel):
             r_sq = r0**2 - 2.0 * d_r * self.k_per_a_s * v * t
             r = np.sqrt(np.clip(r_sq, self.r_on_ohm**2, self.r_off_ohm**2))
             return np.clip((self.r_off_ohm - r) / d_r, 0.0, 1.0)
-        flat = {name: np.broadcast_to(val, shape).ravel() for name, val in
-                dict(r_on=self.r_on_ohm, r_off=self.r_off_ohm, k=self.k_per_a_s, p=self.p,
-                     j=self.window_j).items()}
+        flat = {
+            name: np.broadcast_to(val, shape).ravel()
+            for name, val in dict(
+                r_on=self.r_on_ohm, r_off=self.r_off_ohm, k=self.k_per_a_s, p=self.p, j=self.window_j
+            ).items()
+        }
         v_flat = v.ravel()
 
         def rhs(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -173,6 +182,7 @@ class LinearIonDrift(UnitIntervalState, ParamsMixin, DeviceModel):
             return flat["k"][idx] * i * window(self.window, y, i, flat["p"][idx], flat["j"][idx])
 
         moving = (v_flat != 0).astype(float)
-        out = integrate_adaptive(rhs, x.ravel(), t.ravel() * moving, rtol=self.rtol, atol=self.atol,
-                                 lower=0.0, upper=1.0)
+        out = integrate_adaptive(
+            rhs, x.ravel(), t.ravel() * moving, rtol=self.rtol, atol=self.atol, lower=0.0, upper=1.0
+        )
         return out.reshape(shape)

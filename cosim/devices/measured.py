@@ -134,7 +134,9 @@ class MeasuredCurve(ParamsMixin, DeviceModel):
         n = self.name
         if (g_table_s is None) == (curve_csv is None):
             raise DeviceError(f"{n}: give exactly one of g_table_s and curve_csv")
-        table = read_curve_csv(curve_csv) if curve_csv is not None else as_param(n, "g_table_s", g_table_s, sign="positive")
+        table = (
+            read_curve_csv(curve_csv) if curve_csv is not None else as_param(n, "g_table_s", g_table_s, sign="positive")
+        )
         if table.ndim != 1 or table.size < 2:
             raise DeviceError(f"{n}: g_table_s must be a 1-D table of at least 2 conductances, got shape {table.shape}")
         self.g_table_s = np.array(table, dtype=float)
@@ -152,11 +154,17 @@ class MeasuredCurve(ParamsMixin, DeviceModel):
         self.raises_conductance = polarity if rises else other
         g_min = self.scale_k * ((self.g_table_s.min() - self.g_table_s[0]) + self.offset_s)
         if np.any(g_min <= 0):
-            raise DeviceError(f"{n}: offset_s {offset_s!r} makes some conductance <= 0 (minimum {float(np.min(g_min))!r} S)")
+            raise DeviceError(
+                f"{n}: offset_s {offset_s!r} makes some conductance <= 0 (minimum {float(np.min(g_min))!r} S)"
+            )
         self._params = dict(
-            g_table_s=self.g_table_s, curve_csv=None, scale_k=self.scale_k,
+            g_table_s=self.g_table_s,
+            curve_csv=None,
+            scale_k=self.scale_k,
             offset_s=None if self._raw else self.offset_s,
-            v_threshold_v=self.v_threshold_v, polarity=self.polarity, on_overflow=self.on_overflow,
+            v_threshold_v=self.v_threshold_v,
+            polarity=self.polarity,
+            on_overflow=self.on_overflow,
         )
         self.curve_csv = None if curve_csv is None else str(curve_csv)
 
@@ -190,7 +198,9 @@ class MeasuredCurve(ParamsMixin, DeviceModel):
     def state_from_resistance(self, r_ohm: Any) -> np.ndarray:
         """Not available: the table is not monotonic, so R does not fix m.
         Always raises :class:`DeviceError` (give the pulse index instead)."""
-        raise DeviceError(f"{self.name}: the state is a pulse index and cannot be set from a resistance; give the index (e.g. --state0 0)")
+        raise DeviceError(
+            f"{self.name}: the state is a pulse index and cannot be set from a resistance; give the index (e.g. --state0 0)"
+        )
 
     def resistance_ohm(self, state: Any) -> np.ndarray:
         """``1 / conductance_s(state)`` in ohm."""

@@ -119,10 +119,17 @@ class Messaris2017(ParamsMixin, DeviceModel):
         if np.any((self.r0_ohm < self.r_min_ohm) | (self.r0_ohm > self.r_max_ohm)):
             raise DeviceError(f"{n}: r0_ohm {r0_ohm!r} is outside [r_min_ohm, r_max_ohm]")
         self._params = dict(
-            a_p=self.a_p, a_n=self.a_n, t_p_v=self.t_p_v, t_n_v=self.t_n_v,
-            a0p_ohm=self.a0p_ohm, a1p_ohm_per_v=self.a1p_ohm_per_v,
-            a0n_ohm=self.a0n_ohm, a1n_ohm_per_v=self.a1n_ohm_per_v,
-            r_min_ohm=self.r_min_ohm, r_max_ohm=self.r_max_ohm, r0_ohm=self.r0_ohm,
+            a_p=self.a_p,
+            a_n=self.a_n,
+            t_p_v=self.t_p_v,
+            t_n_v=self.t_n_v,
+            a0p_ohm=self.a0p_ohm,
+            a1p_ohm_per_v=self.a1p_ohm_per_v,
+            a0n_ohm=self.a0n_ohm,
+            a1n_ohm_per_v=self.a1n_ohm_per_v,
+            r_min_ohm=self.r_min_ohm,
+            r_max_ohm=self.r_max_ohm,
+            r0_ohm=self.r0_ohm,
         )
 
     # -- state ---------------------------------------------------------
@@ -164,8 +171,11 @@ class Messaris2017(ParamsMixin, DeviceModel):
         neg = (v <= 0) & (r > r_n)
         u = np.where(pos, r_p - r, np.where(neg, r - r_n, 0.0))
         # expm1 keeps the rate accurate at small |v| (read voltages)
-        k = np.where(pos, self.a_p * np.expm1(np.abs(v) / self.t_p_v),
-                     np.where(neg, -self.a_n * np.expm1(np.abs(v) / self.t_n_v), 0.0))
+        k = np.where(
+            pos,
+            self.a_p * np.expm1(np.abs(v) / self.t_p_v),
+            np.where(neg, -self.a_n * np.expm1(np.abs(v) / self.t_n_v), 0.0),
+        )
         return pos, neg, u, k, r_p, r_n
 
     def dstate_dt(self, state: Any, v_v: Any) -> np.ndarray:
@@ -238,7 +248,9 @@ class Messaris2017(ParamsMixin, DeviceModel):
         for key in ("a_p", "a_n", "t_p_v", "t_n_v", "a0p_ohm", "a1p_ohm_per_v", "a0n_ohm", "a1n_ohm_per_v", "r0_ohm"):
             arr = getattr(self, key)
             if arr.ndim:
-                raise DeviceError(f"{self.name}: spice_subckt needs scalar parameters; {key} is an array of shape {arr.shape}")
+                raise DeviceError(
+                    f"{self.name}: spice_subckt needs scalar parameters; {key} is an array of shape {arr.shape}"
+                )
             vals[key] = repr(float(arr))
         v = "v(a,b)"
         r_p = f"({vals['a0p_ohm']}+({vals['a1p_ohm_per_v']})*{v})"
@@ -246,14 +258,19 @@ class Messaris2017(ParamsMixin, DeviceModel):
         up = f"({vals['a_p']})*(exp(abs({v})/{vals['t_p_v']})-1)*pow({r_p}-v(r),2)"
         down = f"({vals['a_n']})*(exp(abs({v})/{vals['t_n_v']})-1)*pow(v(r)-{r_n},2)"
         rate = f"({v} > 0) ? ((v(r) < {r_p}) ? {up} : 0) : ((v(r) > {r_n}) ? {down} : 0)"
-        return "\n".join([
-            f".subckt {name} a b params: r0={vals['r0_ohm']}",
-            "* Messaris 2017 (cosim.devices.Messaris2017); node r holds R (1 V = 1 ohm)",
-            "cstate r 0 1 ic={r0}",
-            f"bstate 0 r i={{{rate}}}",
-            "bdev a b i=v(a,b)/v(r)",
-            f".ends {name}",
-        ]) + "\n"
+        return (
+            "\n".join(
+                [
+                    f".subckt {name} a b params: r0={vals['r0_ohm']}",
+                    "* Messaris 2017 (cosim.devices.Messaris2017); node r holds R (1 V = 1 ohm)",
+                    "cstate r 0 1 ic={r0}",
+                    f"bstate 0 r i={{{rate}}}",
+                    "bdev a b i=v(a,b)/v(r)",
+                    f".ends {name}",
+                ]
+            )
+            + "\n"
+        )
 
 
 #: NeuroPack's Messaris card (Huang et al. 2022, Table 2), full precision.

@@ -69,15 +69,27 @@ class PulseData:
             if t not in self.trains:
                 raise PulseDataError(f"{self.source}: no train {t!r}; trains: {', '.join(self.trains)}")
             idx.append(self.trains.index(t))
-        return PulseData([self.trains[i] for i in idx], self.r0_ohm[idx], [self.amplitude_v[i] for i in idx],
-                         [self.width_s[i] for i in idx], [self.resistance_ohm[i] for i in idx], self.source,
-                         [self.lines[i] for i in idx] if self.lines else [])
+        return PulseData(
+            [self.trains[i] for i in idx],
+            self.r0_ohm[idx],
+            [self.amplitude_v[i] for i in idx],
+            [self.width_s[i] for i in idx],
+            [self.resistance_ohm[i] for i in idx],
+            self.source,
+            [self.lines[i] for i in idx] if self.lines else [],
+        )
 
     def mirrored(self) -> PulseData:
         """The same trains with every amplitude negated."""
-        return PulseData(list(self.trains), self.r0_ohm.copy(), [-a for a in self.amplitude_v],
-                         [w.copy() for w in self.width_s], [r.copy() for r in self.resistance_ohm],
-                         self.source, list(self.lines))
+        return PulseData(
+            list(self.trains),
+            self.r0_ohm.copy(),
+            [-a for a in self.amplitude_v],
+            [w.copy() for w in self.width_s],
+            [r.copy() for r in self.resistance_ohm],
+            self.source,
+            list(self.lines),
+        )
 
     def padded(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(amplitude, width, mask)`` as (n_pulses_max, n_trains) arrays; padding has width 0."""
@@ -117,21 +129,27 @@ def read_pulse_csv(path: str | Path) -> PulseData:
     name = str(path)
     with path.open(newline="") as fh:
         rows = [(k + 1, r) for k, r in enumerate(csv.reader(fh))]
-    rows = [(k, [c.strip() for c in r]) for k, r in rows if r and not r[0].strip().startswith("#")
-            and any(c.strip() for c in r)]
+    rows = [
+        (k, [c.strip() for c in r])
+        for k, r in rows
+        if r and not r[0].strip().startswith("#") and any(c.strip() for c in r)
+    ]
     if not rows:
         raise PulseDataError(f"{name}: empty file (expected a header line)")
     header_line, header = rows[0]
     unknown = [c for c in header if c not in _NUMERIC + ("train", "pulse")]
     if unknown:
-        raise PulseDataError(f"{name} line {header_line}: unknown column(s) {', '.join(map(repr, unknown))}; "
-                             f"allowed: train, pulse, {', '.join(_NUMERIC)}")
+        raise PulseDataError(
+            f"{name} line {header_line}: unknown column(s) {', '.join(map(repr, unknown))}; "
+            f"allowed: train, pulse, {', '.join(_NUMERIC)}"
+        )
     for need in ("amplitude_v", "width_s"):
         if need not in header:
             raise PulseDataError(f"{name} line {header_line}: missing column {need!r}")
     if "resistance_ohm" not in header and not {"current_a", "v_read_v"} <= set(header):
-        raise PulseDataError(f"{name} line {header_line}: needs a column 'resistance_ohm', "
-                             "or 'current_a' and 'v_read_v'")
+        raise PulseDataError(
+            f"{name} line {header_line}: needs a column 'resistance_ohm', or 'current_a' and 'v_read_v'"
+        )
     col = {c: i for i, c in enumerate(header)}
     groups: dict[str, list[tuple[int, dict[str, float]]]] = {}
     for line, r in rows[1:]:
@@ -143,14 +161,17 @@ def read_pulse_csv(path: str | Path) -> PulseData:
         if "resistance_ohm" in vals:
             res = vals["resistance_ohm"]
             if res <= 0:
-                raise PulseDataError(f"{name} line {line}, column resistance_ohm: {r[col['resistance_ohm']]!r} must be > 0")
+                raise PulseDataError(
+                    f"{name} line {line}, column resistance_ohm: {r[col['resistance_ohm']]!r} must be > 0"
+                )
         else:
             if vals["v_read_v"] == 0:
                 raise PulseDataError(f"{name} line {line}, column v_read_v: the read voltage must not be 0")
             res = vals["v_read_v"] / vals["current_a"] if vals["current_a"] != 0 else -1.0
             if res <= 0:
-                raise PulseDataError(f"{name} line {line}, column current_a: {r[col['current_a']]!r} gives "
-                                     f"R = v_read_v / current_a <= 0")
+                raise PulseDataError(
+                    f"{name} line {line}, column current_a: {r[col['current_a']]!r} gives R = v_read_v / current_a <= 0"
+                )
         vals["resistance_ohm"] = res
         if "r0_ohm" in vals and vals["r0_ohm"] <= 0:
             raise PulseDataError(f"{name} line {line}, column r0_ohm: {r[col['r0_ohm']]!r} must be > 0")
@@ -163,15 +184,17 @@ def read_pulse_csv(path: str | Path) -> PulseData:
         if "r0_ohm" in col:
             r0s = {v["r0_ohm"] for _, v in items}
             if len(r0s) != 1:
-                raise PulseDataError(f"{name} line {items[0][0]}, column r0_ohm: train {train!r} has "
-                                     f"{len(r0s)} different r0_ohm values")
+                raise PulseDataError(
+                    f"{name} line {items[0][0]}, column r0_ohm: train {train!r} has {len(r0s)} different r0_ohm values"
+                )
             start, pulses = r0s.pop(), items
         else:
             (l0, v0), pulses = items[0], items[1:]
             if v0["amplitude_v"] != 0 or v0["width_s"] != 0:
                 raise PulseDataError(
                     f"{name} line {l0}, column amplitude_v: the first row of train {train!r} is its initial "
-                    f"read and must have amplitude_v = 0 and width_s = 0 (or give an r0_ohm column)")
+                    f"read and must have amplitude_v = 0 and width_s = 0 (or give an r0_ohm column)"
+                )
             start = v0["resistance_ohm"]
         if not pulses:
             raise PulseDataError(f"{name} line {items[0][0]}: train {train!r} has no pulses")
@@ -238,17 +261,28 @@ def simulate_trains(model: DeviceModel, data: PulseData, *, clip_r0: bool = Fals
     return [out[mask[:, j], j] for j in range(len(data.trains))]
 
 
-def pulse_data_from_model(model: DeviceModel, r0_ohm: Any, trains: list[tuple[np.ndarray, np.ndarray]],
-                          *, noise_rel: float = 0.0, rng: np.random.Generator | None = None,
-                          labels: list[str] | None = None) -> PulseData:
+def pulse_data_from_model(
+    model: DeviceModel,
+    r0_ohm: Any,
+    trains: list[tuple[np.ndarray, np.ndarray]],
+    *,
+    noise_rel: float = 0.0,
+    rng: np.random.Generator | None = None,
+    labels: list[str] | None = None,
+) -> PulseData:
     """Synthetic pulse data: ``model`` replayed on ``trains`` (each ``(amplitude_v, width_s)`` arrays)
     from ``r0_ohm`` (one per train), with optional multiplicative log-normal read noise of
     relative size ``noise_rel`` drawn from ``rng`` (a seeded Generator, required when noise_rel > 0)."""
     r0 = np.broadcast_to(np.asarray(r0_ohm, dtype=float), (len(trains),)).copy()
     labels = labels or [f"t{k}" for k in range(len(trains))]
-    data = PulseData(labels, r0, [np.asarray(a, float) for a, _ in trains],
-                     [np.broadcast_to(np.asarray(w, float), np.shape(a)).copy() for a, w in trains],
-                     [np.zeros(np.shape(a)) for a, _ in trains], "synthetic")
+    data = PulseData(
+        labels,
+        r0,
+        [np.asarray(a, float) for a, _ in trains],
+        [np.broadcast_to(np.asarray(w, float), np.shape(a)).copy() for a, w in trains],
+        [np.zeros(np.shape(a)) for a, _ in trains],
+        "synthetic",
+    )
     res = simulate_trains(model, data)
     if noise_rel > 0:
         if rng is None:
@@ -258,8 +292,15 @@ def pulse_data_from_model(model: DeviceModel, r0_ohm: Any, trains: list[tuple[np
     return data
 
 
-def sine_iv_loop(model: DeviceModel, state0: Any, amplitude_v: float, freq_hz: float, *,
-                 periods: int = 1, steps_per_period: int = 400) -> dict[str, np.ndarray]:
+def sine_iv_loop(
+    model: DeviceModel,
+    state0: Any,
+    amplitude_v: float,
+    freq_hz: float,
+    *,
+    periods: int = 1,
+    steps_per_period: int = 400,
+) -> dict[str, np.ndarray]:
     """Current-voltage loop of one device under ``v(t) = amplitude_v sin(2 pi freq_hz t)``.
 
     The voltage is held at its midpoint value over each of the
@@ -281,7 +322,9 @@ def sine_iv_loop(model: DeviceModel, state0: Any, amplitude_v: float, freq_hz: f
     if not (np.isfinite(freq_hz) and freq_hz > 0):
         raise DeviceError(f"sine_iv_loop: frequency {freq_hz!r} Hz must be finite and > 0")
     if int(periods) < 1 or int(steps_per_period) < 8:
-        raise DeviceError(f"sine_iv_loop: periods >= 1 and steps_per_period >= 8, got {periods!r}, {steps_per_period!r}")
+        raise DeviceError(
+            f"sine_iv_loop: periods >= 1 and steps_per_period >= 8, got {periods!r}, {steps_per_period!r}"
+        )
     n = int(periods) * int(steps_per_period)
     dt = 1.0 / (freq_hz * steps_per_period)
     t = np.arange(n + 1) * dt

@@ -35,8 +35,7 @@ from cosim.shipped import card_path
 
 #: Registry name -> model class.
 MODELS: dict[str, type[DeviceModel]] = {
-    cls.name: cls for cls in (Messaris2017, MeasuredCurve, VTEAM, LinearIonDrift, Yakopcic, StanfordPKU,
-                             VerilogAModel)
+    cls.name: cls for cls in (Messaris2017, MeasuredCurve, VTEAM, LinearIonDrift, Yakopcic, StanfordPKU, VerilogAModel)
 }
 
 _CARD_KEYS = {"model", "description", "params", "sources", "references"}
@@ -70,7 +69,8 @@ def get_model(name: str, **params: Any) -> DeviceModel:
     if unknown:
         raise DeviceError(f"{name}: unknown parameter(s) {', '.join(unknown)}; known: {', '.join(known)}")
     missing = [
-        p for p, spec in sig.parameters.items()
+        p
+        for p, spec in sig.parameters.items()
         if p != "self" and spec.default is inspect.Parameter.empty and p not in params
     ]
     if missing:
@@ -107,7 +107,9 @@ def read_model_card(path: str | Path) -> dict[str, Any]:
         raise DeviceError(f"model card {str(path)!r} is not valid TOML: {exc}") from None
     unknown = sorted(set(card) - _CARD_KEYS)
     if unknown:
-        raise DeviceError(f"model card {str(path)!r}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_CARD_KEYS))}")
+        raise DeviceError(
+            f"model card {str(path)!r}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_CARD_KEYS))}"
+        )
     if "model" not in card:
         raise DeviceError(f"model card {str(path)!r} has no 'model = \"...\"' line")
     params = dict(card.get("params", {}))

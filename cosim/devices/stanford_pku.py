@@ -24,9 +24,9 @@ from cosim.devices._common import ParamsMixin, as_param, check_voltage, prepare_
 from cosim.devices.base import DeviceError, DeviceModel, integrator_tolerances
 from cosim.devices.integrate import integrate_adaptive
 
-_Q_C = constants.e          # elementary charge, C (CODATA exact)
-_KB_J_PER_K = constants.k   # Boltzmann constant, J/K (CODATA exact)
-_NM = 1e-9                  # the integrator works in nanometre (atol is absolute)
+_Q_C = constants.e  # elementary charge, C (CODATA exact)
+_KB_J_PER_K = constants.k  # Boltzmann constant, J/K (CODATA exact)
+_NM = 1e-9  # the integrator works in nanometre (atol is absolute)
 
 
 class StanfordPKU(ParamsMixin, DeviceModel):
@@ -149,8 +149,19 @@ class StanfordPKU(ParamsMixin, DeviceModel):
         atol: float = 1e-11,
     ) -> None:
         n = self.name
-        pos = dict(i0_a=i0_a, g0_m=g0_m, v0_v=v0_v, vel0_m_per_s=vel0_m_per_s, ea_ev=ea_ev, a0_m=a0_m,
-                   tox_m=tox_m, gamma0=gamma0, beta=beta, alpha=alpha, t0_k=t0_k)
+        pos = dict(
+            i0_a=i0_a,
+            g0_m=g0_m,
+            v0_v=v0_v,
+            vel0_m_per_s=vel0_m_per_s,
+            ea_ev=ea_ev,
+            a0_m=a0_m,
+            tox_m=tox_m,
+            gamma0=gamma0,
+            beta=beta,
+            alpha=alpha,
+            t0_k=t0_k,
+        )
         for key, val in pos.items():
             setattr(self, key, as_param(n, key, val, sign="positive"))
         self.rth_k_per_w = as_param(n, "rth_k_per_w", rth_k_per_w, sign="nonnegative")
@@ -162,18 +173,31 @@ class StanfordPKU(ParamsMixin, DeviceModel):
             raise DeviceError(f"{n}: gap_min_m {gap_min_m!r} must be below gap_max_m {gap_max_m!r}")
         self.gap0_m = as_param(n, "gap0_m", gap0_m)
         if np.any((self.gap0_m < self.gap_min_m) | (self.gap0_m > self.gap_max_m)):
-            raise DeviceError(f"{n}: gap0_m {gap0_m!r} must be in [gap_min_m, gap_max_m] = "
-                              f"[{self.gap_min_m!r}, {self.gap_max_m!r}]")
+            raise DeviceError(
+                f"{n}: gap0_m {gap0_m!r} must be in [gap_min_m, gap_max_m] = [{self.gap_min_m!r}, {self.gap_max_m!r}]"
+            )
         self.gap_noise_m = float(as_param(n, "gap_noise_m", gap_noise_m, sign="nonnegative"))
         self.t_crit_k = float(as_param(n, "t_crit_k", t_crit_k, sign="positive"))
         self.t_smth_k = float(as_param(n, "t_smth_k", t_smth_k, sign="positive"))
         self.v_read_v = float(as_param(n, "v_read_v", v_read_v, sign="positive"))
         self.rtol, self.atol = integrator_tolerances(n, rtol, atol)
-        self._params = {**{k: getattr(self, k) for k in pos}, **dict(
-            g1_m=self.g1_m, rth_k_per_w=self.rth_k_per_w, f_min_v_per_m=self.f_min_v_per_m,
-            gap_min_m=self.gap_min_m, gap_max_m=self.gap_max_m, gap0_m=self.gap0_m,
-            gap_noise_m=self.gap_noise_m, t_crit_k=self.t_crit_k, t_smth_k=self.t_smth_k,
-            v_read_v=self.v_read_v, rtol=self.rtol, atol=self.atol)}
+        self._params = {
+            **{k: getattr(self, k) for k in pos},
+            **dict(
+                g1_m=self.g1_m,
+                rth_k_per_w=self.rth_k_per_w,
+                f_min_v_per_m=self.f_min_v_per_m,
+                gap_min_m=self.gap_min_m,
+                gap_max_m=self.gap_max_m,
+                gap0_m=self.gap0_m,
+                gap_noise_m=self.gap_noise_m,
+                t_crit_k=self.t_crit_k,
+                t_smth_k=self.t_smth_k,
+                v_read_v=self.v_read_v,
+                rtol=self.rtol,
+                atol=self.atol,
+            ),
+        }
 
     # -- state ---------------------------------------------------------
     def initial_state(self, shape: tuple[int, ...], rng: np.random.Generator | None = None) -> np.ndarray:
@@ -230,11 +254,27 @@ class StanfordPKU(ParamsMixin, DeviceModel):
         gamma = p["gamma0"] - p["beta"] * (g / self.g1_m) ** p["alpha"]
         gamma = np.where(gamma * np.abs(v) / p["tox_m"] < p["f_min_v_per_m"], 0.0, gamma)
         kt = _KB_J_PER_K * temp
-        return (-p["vel0_m_per_s"] * np.exp(-_Q_C * p["ea_ev"] / kt)
-                * np.sinh(gamma * p["a0_m"] * _Q_C * v / (p["tox_m"] * kt)))
+        return (
+            -p["vel0_m_per_s"]
+            * np.exp(-_Q_C * p["ea_ev"] / kt)
+            * np.sinh(gamma * p["a0_m"] * _Q_C * v / (p["tox_m"] * kt))
+        )
 
-    _RATE_KEYS = ("i0_a", "g0_m", "v0_v", "t0_k", "rth_k_per_w", "gamma0", "beta", "alpha", "tox_m",
-                  "f_min_v_per_m", "vel0_m_per_s", "ea_ev", "a0_m")
+    _RATE_KEYS = (
+        "i0_a",
+        "g0_m",
+        "v0_v",
+        "t0_k",
+        "rth_k_per_w",
+        "gamma0",
+        "beta",
+        "alpha",
+        "tox_m",
+        "f_min_v_per_m",
+        "vel0_m_per_s",
+        "ea_ev",
+        "a0_m",
+    )
 
     def dstate_dt(self, state: Any, v_v: Any) -> np.ndarray:
         """``dg/dt`` in m/s at gap ``state`` (metre) and voltage ``v_v``."""
@@ -277,9 +317,18 @@ class StanfordPKU(ParamsMixin, DeviceModel):
         def rhs(y_nm: np.ndarray, idx: np.ndarray) -> np.ndarray:
             return self._rate(y_nm * _NM, v_flat[idx], {k: a[idx] for k, a in p.items()}) / _NM
 
-        out = integrate_adaptive(rhs, g_flat / _NM, np.broadcast_to(t, shape).ravel() * moving,
-                                 rtol=self.rtol, atol=self.atol, lower=self.gap_min_m / _NM,
-                                 upper=upper / _NM) * _NM
+        out = (
+            integrate_adaptive(
+                rhs,
+                g_flat / _NM,
+                np.broadcast_to(t, shape).ravel() * moving,
+                rtol=self.rtol,
+                atol=self.atol,
+                lower=self.gap_min_m / _NM,
+                upper=upper / _NM,
+            )
+            * _NM
+        )
         if self.gap_noise_m > 0 and rng is not None:
             i = p["i0_a"] * np.exp(-g_flat / p["g0_m"]) * np.sinh(v_flat / p["v0_v"])
             temp = p["t0_k"] + np.abs(v_flat * i) * p["rth_k_per_w"]
@@ -308,7 +357,9 @@ class StanfordPKU(ParamsMixin, DeviceModel):
         for key in keys:
             arr = np.asarray(getattr(self, key))
             if arr.ndim:
-                raise DeviceError(f"{self.name}: spice_subckt needs scalar parameters; {key} is an array of shape {arr.shape}")
+                raise DeviceError(
+                    f"{self.name}: spice_subckt needs scalar parameters; {key} is an array of shape {arr.shape}"
+                )
         # ngspice's B-source division guards against zero by adding ~1e-32 to the
         # denominator, so no denominator here may be tiny: lengths are in nm and
         # the constants are pre-combined (q/k in K/V, a0/tox, F_min tox)
@@ -319,13 +370,20 @@ class StanfordPKU(ParamsMixin, DeviceModel):
         temp = f"({p['t0_k']!r}+abs({v}*{cur})*{p['rth_k_per_w']!r})"
         gam = f"({p['gamma0']!r}-({p['beta']!r})*pow({g}*{_NM / self.g1_m!r},{p['alpha']!r}))"
         gam = f"(({gam}*abs({v}) < {p['f_min_v_per_m'] * p['tox_m']!r}) ? 0 : {gam})"
-        rate = (f"-({p['vel0_m_per_s'] / _NM!r})*exp(-{p['ea_ev']!r}*{q_over_k}/{temp})"
-                f"*sinh({gam}*{p['a0_m'] / p['tox_m']!r}*{v}*{q_over_k}/{temp})")
-        return "\n".join([
-            f".subckt {name} a b params: gap0={p['gap0_m'] / _NM!r}",
-            "* Stanford-PKU RRAM (cosim.devices.StanfordPKU); node g holds the gap in nm (1 V = 1 nm)",
-            "cstate g 0 1 ic={gap0}",
-            f"bstate 0 g i={{{rate}}}",
-            f"bdev a b i={cur}",
-            f".ends {name}",
-        ]) + "\n"
+        rate = (
+            f"-({p['vel0_m_per_s'] / _NM!r})*exp(-{p['ea_ev']!r}*{q_over_k}/{temp})"
+            f"*sinh({gam}*{p['a0_m'] / p['tox_m']!r}*{v}*{q_over_k}/{temp})"
+        )
+        return (
+            "\n".join(
+                [
+                    f".subckt {name} a b params: gap0={p['gap0_m'] / _NM!r}",
+                    "* Stanford-PKU RRAM (cosim.devices.StanfordPKU); node g holds the gap in nm (1 V = 1 nm)",
+                    "cstate g 0 1 ic={gap0}",
+                    f"bstate 0 g i={{{rate}}}",
+                    f"bdev a b i={cur}",
+                    f".ends {name}",
+                ]
+            )
+            + "\n"
+        )

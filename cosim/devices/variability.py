@@ -136,7 +136,9 @@ def spread_params(
     new = {}
     for name, sigma in sigmas.items():
         if name not in params:
-            raise DeviceError(f"spread_params: {model.name} has no parameter {name!r}; known: {', '.join(sorted(params))}")
+            raise DeviceError(
+                f"spread_params: {model.name} has no parameter {name!r}; known: {', '.join(sorted(params))}"
+            )
         if not isinstance(params[name], np.ndarray):
             raise DeviceError(f"spread_params: {model.name} parameter {name!r} is not numeric")
         new[name] = spread(params[name], shape, rng, sigma=sigma, kind=kind, relative=relative)
@@ -342,7 +344,9 @@ class CycleNoise(_Wrapper):
     def __init__(self, model: DeviceModel, *, sigma: float, relative: bool = True) -> None:
         super().__init__(model)
         if getattr(model, "pulse_counted", False):
-            raise DeviceError(f"CycleNoise: {model.name} has a whole-number pulse-index state; noise on it is undefined")
+            raise DeviceError(
+                f"CycleNoise: {model.name} has a whole-number pulse-index state; noise on it is undefined"
+            )
         self.sigma = _check_sigma(sigma, "CycleNoise")
         self.relative = bool(relative)
 
@@ -412,7 +416,9 @@ class Volatile(_Wrapper):
     def __init__(self, model: DeviceModel, *, tau_s: Any, rest_state: Any) -> None:
         super().__init__(model)
         if getattr(model, "pulse_counted", False):
-            raise DeviceError(f"Volatile: {model.name} has a whole-number pulse-index state; it cannot relax continuously")
+            raise DeviceError(
+                f"Volatile: {model.name} has a whole-number pulse-index state; it cannot relax continuously"
+            )
         tau = np.asarray(tau_s, dtype=float)
         if np.any(~np.isfinite(tau) | (tau <= 0)):
             raise DeviceError(f"Volatile: tau_s {tau_s!r} must be finite and > 0")

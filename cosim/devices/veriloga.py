@@ -133,19 +133,25 @@ class VerilogAModel(ParamsMixin, DeviceModel):
         funcs = self._va.functions
         for label, var in (("current_var", current_var), ("rate_var", rate_var)):
             if var not in funcs:
-                raise DeviceError(f"{n}: {label} {var!r} is not a (*retrieve*) variable of {model_va!r}; "
-                                  f"it has: {', '.join(sorted(funcs)) or 'none'}")
+                raise DeviceError(
+                    f"{n}: {label} {var!r} is not a (*retrieve*) variable of {model_va!r}; "
+                    f"it has: {', '.join(sorted(funcs)) or 'none'}"
+                )
         self._fi, self._fr = funcs[current_var], funcs[rate_var]
         branches = set(self._fi.voltages) | set(self._fr.voltages)
         for label, br in (("device_branch", device_branch), ("state_branch", state_branch)):
             if br not in branches:
-                raise DeviceError(f"{n}: {label} {br!r} is not a branch the variables depend on; "
-                                  f"they use: {', '.join(sorted(branches))}")
+                raise DeviceError(
+                    f"{n}: {label} {br!r} is not a branch the variables depend on; "
+                    f"they use: {', '.join(sorted(branches))}"
+                )
         va_params = dict(va_params or {})
         unknown = sorted(set(va_params) - set(self._va.modelcard))
         if unknown:
-            raise DeviceError(f"{n}: unknown Verilog-A parameter(s) {', '.join(unknown)}; "
-                              f"the module has: {', '.join(sorted(self._va.modelcard))}")
+            raise DeviceError(
+                f"{n}: unknown Verilog-A parameter(s) {', '.join(unknown)}; "
+                f"the module has: {', '.join(sorted(self._va.modelcard))}"
+            )
         self.va_params = {k: as_param(n, f"va_params.{k}", v) for k, v in va_params.items()}
         self.state_min = float(as_param(n, "state_min", state_min))
         self.state_max = float(as_param(n, "state_max", state_max))
@@ -161,10 +167,20 @@ class VerilogAModel(ParamsMixin, DeviceModel):
         self.model_va, self.current_var, self.rate_var = str(model_va), current_var, rate_var
         self.device_branch, self.state_branch = device_branch, state_branch
         self._params = dict(
-            model_va=self.model_va, current_var=current_var, rate_var=rate_var, device_branch=device_branch,
-            state_branch=state_branch, state_min=self.state_min, state_max=self.state_max, x0=self.x0,
-            raises_conductance=self.raises_conductance, va_params=dict(self.va_params), v_read_v=self.v_read_v,
-            temperature_k=self.temperature_k, rtol=self.rtol, atol=self.atol,
+            model_va=self.model_va,
+            current_var=current_var,
+            rate_var=rate_var,
+            device_branch=device_branch,
+            state_branch=state_branch,
+            state_min=self.state_min,
+            state_max=self.state_max,
+            x0=self.x0,
+            raises_conductance=self.raises_conductance,
+            va_params=dict(self.va_params),
+            v_read_v=self.v_read_v,
+            temperature_k=self.temperature_k,
+            rtol=self.rtol,
+            atol=self.atol,
         )
 
     # -- evaluation ----------------------------------------------------
@@ -181,8 +197,11 @@ class VerilogAModel(ParamsMixin, DeviceModel):
             else:
                 volt[br] = np.zeros(int(np.prod(shape)))
         size = int(np.prod(shape))
-        kw = {k: (np.broadcast_to(a, shape).ravel() if np.ndim(a) else float(a))
-              for k, a in params.items() if k in func.parameters}
+        kw = {
+            k: (np.broadcast_to(a, shape).ravel() if np.ndim(a) else float(a))
+            for k, a in params.items()
+            if k in func.parameters
+        }
         if size == 0:
             return np.zeros(shape)
         out = func.eval(temperature=self.temperature_k, voltages=volt, **kw)
@@ -209,8 +228,10 @@ class VerilogAModel(ParamsMixin, DeviceModel):
         r_b = self.resistance_ohm(np.full(r.shape, self.state_max))
         lo_r, hi_r = np.minimum(r_a, r_b), np.maximum(r_a, r_b)
         if np.any(~np.isfinite(r) | (r < lo_r * (1 - 1e-12)) | (r > hi_r * (1 + 1e-12))):
-            raise DeviceError(f"{self.name}: resistance {r_ohm!r} ohm is outside the model's range "
-                              f"[{float(np.min(lo_r))!r}, {float(np.max(hi_r))!r}]")
+            raise DeviceError(
+                f"{self.name}: resistance {r_ohm!r} ohm is outside the model's range "
+                f"[{float(np.min(lo_r))!r}, {float(np.max(hi_r))!r}]"
+            )
         a, b = np.full(r.shape, self.state_min), np.full(r.shape, self.state_max)
         rising = r_b > r_a
         for _ in range(80):  # 80 halvings: below double rounding of the state range
@@ -235,8 +256,9 @@ class VerilogAModel(ParamsMixin, DeviceModel):
         """dI/dV in siemens by a central difference (step 1e-6 V, error ~1e-12 relative for smooth I-V)."""
         v = np.asarray(v_v, dtype=float)
         h = 1e-6
-        return (self._eval(self._fi, state, v + h, self.va_params)
-                - self._eval(self._fi, state, v - h, self.va_params)) / (2 * h)
+        return (
+            self._eval(self._fi, state, v + h, self.va_params) - self._eval(self._fi, state, v - h, self.va_params)
+        ) / (2 * h)
 
     # -- dynamics ------------------------------------------------------
     def dstate_dt(self, state: Any, v_v: Any) -> np.ndarray:
@@ -253,8 +275,9 @@ class VerilogAModel(ParamsMixin, DeviceModel):
     ) -> np.ndarray:
         """State after ``v_v`` is held for ``duration_s``: adaptive Dormand-Prince on the
         module's rate, held in ``[state_min, state_max]``."""
-        s, v, t = prepare_advance(self, state, v_v, duration_s,
-                                  {f"va_params.{k}": a for k, a in self.va_params.items()})
+        s, v, t = prepare_advance(
+            self, state, v_v, duration_s, {f"va_params.{k}": a for k, a in self.va_params.items()}
+        )
         shape = s.shape
         v_flat = v.ravel()
         flat = {k: np.broadcast_to(a, shape).ravel() for k, a in self.va_params.items()}
@@ -262,6 +285,7 @@ class VerilogAModel(ParamsMixin, DeviceModel):
         def rhs(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
             return self._eval(self._fr, y, v_flat[idx], {k: a[idx] for k, a in flat.items()})
 
-        out = integrate_adaptive(rhs, s.ravel(), t.ravel(), rtol=self.rtol, atol=self.atol,
-                                 lower=self.state_min, upper=self.state_max)
+        out = integrate_adaptive(
+            rhs, s.ravel(), t.ravel(), rtol=self.rtol, atol=self.atol, lower=self.state_min, upper=self.state_max
+        )
         return out.reshape(shape)

@@ -139,11 +139,24 @@ class VTEAM(UnitIntervalState, ParamsMixin, DeviceModel):
         self._set_x0(x0)
         self.rtol, self.atol = integrator_tolerances(n, rtol, atol)
         self._params = dict(
-            r_on_ohm=self.r_on_ohm, r_off_ohm=self.r_off_ohm, w_on_m=self.w_on_m, w_off_m=self.w_off_m,
-            k_on_m_per_s=self.k_on_m_per_s, k_off_m_per_s=self.k_off_m_per_s,
-            alpha_on=self.alpha_on, alpha_off=self.alpha_off, v_on_v=self.v_on_v, v_off_v=self.v_off_v,
-            iv=self.iv, window=self.window, a_on_m=self.a_on_m, a_off_m=self.a_off_m, w_c_m=self.w_c_m,
-            x0=self.x0, rtol=self.rtol, atol=self.atol,
+            r_on_ohm=self.r_on_ohm,
+            r_off_ohm=self.r_off_ohm,
+            w_on_m=self.w_on_m,
+            w_off_m=self.w_off_m,
+            k_on_m_per_s=self.k_on_m_per_s,
+            k_off_m_per_s=self.k_off_m_per_s,
+            alpha_on=self.alpha_on,
+            alpha_off=self.alpha_off,
+            v_on_v=self.v_on_v,
+            v_off_v=self.v_off_v,
+            iv=self.iv,
+            window=self.window,
+            a_on_m=self.a_on_m,
+            a_off_m=self.a_off_m,
+            w_c_m=self.w_c_m,
+            x0=self.x0,
+            rtol=self.rtol,
+            atol=self.atol,
         )
 
     # -- state ---------------------------------------------------------
@@ -189,8 +202,9 @@ class VTEAM(UnitIntervalState, ParamsMixin, DeviceModel):
         """``dx/dt`` in 1/s at state ``x`` and voltage ``v_v``."""
         x = self.check_state(state)
         v = check_voltage(self, v_v, x.shape)
-        rate = self._base_rate(v, self.k_on_m_per_s, self.k_off_m_per_s, self.alpha_on,
-                               self.alpha_off, self.v_on_v, self.v_off_v)
+        rate = self._base_rate(
+            v, self.k_on_m_per_s, self.k_off_m_per_s, self.alpha_on, self.alpha_off, self.v_on_v, self.v_off_v
+        )
         return rate * self._window(x, rate)
 
     def advance(
@@ -204,8 +218,9 @@ class VTEAM(UnitIntervalState, ParamsMixin, DeviceModel):
         window, adaptive Dormand-Prince with one (class docstring).  Shapes
         and errors as in :meth:`cosim.devices.messaris.Messaris2017.advance`."""
         x, v, t = prepare_advance(self, state, v_v, duration_s, self.numeric_params())
-        rate = self._base_rate(v, self.k_on_m_per_s, self.k_off_m_per_s, self.alpha_on,
-                               self.alpha_off, self.v_on_v, self.v_off_v)
+        rate = self._base_rate(
+            v, self.k_on_m_per_s, self.k_off_m_per_s, self.alpha_on, self.alpha_off, self.v_on_v, self.v_off_v
+        )
         if self.window == "none":
             return np.clip(x + rate * t, 0.0, 1.0)
         rate_flat = np.broadcast_to(rate, x.shape).ravel()
@@ -214,6 +229,7 @@ class VTEAM(UnitIntervalState, ParamsMixin, DeviceModel):
             r = rate_flat[idx]
             return r * self._window(y, r)
 
-        out = integrate_adaptive(rhs, x.ravel(), t.ravel() * (rate_flat != 0), rtol=self.rtol,
-                                 atol=self.atol, lower=0.0, upper=1.0)
+        out = integrate_adaptive(
+            rhs, x.ravel(), t.ravel() * (rate_flat != 0), rtol=self.rtol, atol=self.atol, lower=0.0, upper=1.0
+        )
         return out.reshape(x.shape)

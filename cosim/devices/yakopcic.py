@@ -159,10 +159,25 @@ class Yakopcic(ParamsMixin, DeviceModel):
         self.v_read_v = float(as_param(n, "v_read_v", v_read_v, sign="positive"))
         self.rtol, self.atol = integrator_tolerances(n, rtol, atol)
         self._params = dict(
-            a1_a=self.a1_a, a2_a=self.a2_a, b_per_v=self.b_per_v, vp_v=self.vp_v, vn_v=self.vn_v,
-            ap_per_s=self.ap_per_s, an_per_s=self.an_per_s, xp=self.xp, xn=self.xn,
-            alpha_p=self.alpha_p, alpha_n=self.alpha_n, eta=self.eta, window=self.window, p=self.p,
-            window_j=self.window_j, x0=self.x0, v_read_v=self.v_read_v, rtol=self.rtol, atol=self.atol,
+            a1_a=self.a1_a,
+            a2_a=self.a2_a,
+            b_per_v=self.b_per_v,
+            vp_v=self.vp_v,
+            vn_v=self.vn_v,
+            ap_per_s=self.ap_per_s,
+            an_per_s=self.an_per_s,
+            xp=self.xp,
+            xn=self.xn,
+            alpha_p=self.alpha_p,
+            alpha_n=self.alpha_n,
+            eta=self.eta,
+            window=self.window,
+            p=self.p,
+            window_j=self.window_j,
+            x0=self.x0,
+            v_read_v=self.v_read_v,
+            rtol=self.rtol,
+            atol=self.atol,
         )
 
     # -- state ---------------------------------------------------------
@@ -267,8 +282,7 @@ class Yakopcic(ParamsMixin, DeviceModel):
             r = rate_flat[idx]
             return r * self._f(y, r, *(flat[k][idx] for k in names))
 
-        out = integrate_adaptive(rhs, x.ravel(), t.ravel(), rtol=self.rtol, atol=self.atol,
-                                 lower=0.0, upper=1.0)
+        out = integrate_adaptive(rhs, x.ravel(), t.ravel(), rtol=self.rtol, atol=self.atol, lower=0.0, upper=1.0)
         return out.reshape(shape)
 
     def spice_subckt(self, name: str = "cosim_yakopcic") -> str:
@@ -288,28 +302,47 @@ class Yakopcic(ParamsMixin, DeviceModel):
         """
         if self.window != "yakopcic":
             raise DeviceError(f"{self.name}: spice_subckt supports window 'yakopcic' only, got {self.window!r}")
-        keys = ("a1_a", "a2_a", "b_per_v", "vp_v", "vn_v", "ap_per_s", "an_per_s", "xp", "xn",
-                "alpha_p", "alpha_n", "x0")
+        keys = (
+            "a1_a",
+            "a2_a",
+            "b_per_v",
+            "vp_v",
+            "vn_v",
+            "ap_per_s",
+            "an_per_s",
+            "xp",
+            "xn",
+            "alpha_p",
+            "alpha_n",
+            "x0",
+        )
         k = {}
         for key in keys:
             arr = np.asarray(getattr(self, key))
             if arr.ndim:
-                raise DeviceError(f"{self.name}: spice_subckt needs scalar parameters; {key} is an array of shape {arr.shape}")
+                raise DeviceError(
+                    f"{self.name}: spice_subckt needs scalar parameters; {key} is an array of shape {arr.shape}"
+                )
             k[key] = repr(float(arr))
         v, x = "v(a,b)", "v(x)"
-        g = (f"(({v} > {k['vp_v']}) ? ({k['ap_per_s']})*(exp({v})-exp({k['vp_v']})) : "
-             f"(({v} < -{k['vn_v']}) ? -({k['an_per_s']})*(exp(-{v})-exp({k['vn_v']})) : 0))")
-        f_up = (f"(({x} >= {k['xp']}) ? exp(-({k['alpha_p']})*({x}-{k['xp']}))"
-                f"*(({k['xp']}-{x})/(1-{k['xp']})+1) : 1)")
-        f_down = (f"(({x} <= 1-{k['xn']}) ? exp(({k['alpha_n']})*({x}+{k['xn']}-1))"
-                  f"*({x}/(1-{k['xn']})) : 1)")
+        g = (
+            f"(({v} > {k['vp_v']}) ? ({k['ap_per_s']})*(exp({v})-exp({k['vp_v']})) : "
+            f"(({v} < -{k['vn_v']}) ? -({k['an_per_s']})*(exp(-{v})-exp({k['vn_v']})) : 0))"
+        )
+        f_up = f"(({x} >= {k['xp']}) ? exp(-({k['alpha_p']})*({x}-{k['xp']}))*(({k['xp']}-{x})/(1-{k['xp']})+1) : 1)"
+        f_down = f"(({x} <= 1-{k['xn']}) ? exp(({k['alpha_n']})*({x}+{k['xn']}-1))*({x}/(1-{k['xn']})) : 1)"
         eta = repr(self.eta)
         rate = f"({eta})*{g}*((({eta})*{v} > 0) ? {f_up} : {f_down})"
-        return "\n".join([
-            f".subckt {name} a b params: x0={k['x0']}",
-            "* Yakopcic 2011/2013 (cosim.devices.Yakopcic); node x holds the state (1 V = 1)",
-            "cstate x 0 1 ic={x0}",
-            f"bstate 0 x i={{{rate}}}",
-            f"bdev a b i=(({v} >= 0) ? {k['a1_a']} : {k['a2_a']})*{x}*sinh({k['b_per_v']}*{v})",
-            f".ends {name}",
-        ]) + "\n"
+        return (
+            "\n".join(
+                [
+                    f".subckt {name} a b params: x0={k['x0']}",
+                    "* Yakopcic 2011/2013 (cosim.devices.Yakopcic); node x holds the state (1 V = 1)",
+                    "cstate x 0 1 ic={x0}",
+                    f"bstate 0 x i={{{rate}}}",
+                    f"bdev a b i=(({v} >= 0) ? {k['a1_a']} : {k['a2_a']})*{x}*sinh({k['b_per_v']}*{v})",
+                    f".ends {name}",
+                ]
+            )
+            + "\n"
+        )

@@ -45,8 +45,15 @@ class Timeline:
     See the engine page of the docs, ``docs/layers/engine.md``.
     """
 
-    def __init__(self, array, *, start_s: float = 0.0, trace: Trace | None = None,
-                 full_state_max_cells: int = 1024, record: bool = True) -> None:
+    def __init__(
+        self,
+        array,
+        *,
+        start_s: float = 0.0,
+        trace: Trace | None = None,
+        full_state_max_cells: int = 1024,
+        record: bool = True,
+    ) -> None:
         if not (hasattr(array, "pulse") and hasattr(array, "read_report")):
             raise EngineError(f"Timeline needs a cosim.array.CrossbarArray, got {type(array).__name__}")
         try:
@@ -59,10 +66,18 @@ class Timeline:
         self.now_s = start
         self._queue: list = []
         self._seq = 0
-        self.trace = trace if trace is not None else Trace(
-            full_state_max_cells,
-            meta={"shape": list(array.shape), "backend": array.backend, "model": array.model.name,
-                  "state_name": array.model.state_name},
+        self.trace = (
+            trace
+            if trace is not None
+            else Trace(
+                full_state_max_cells,
+                meta={
+                    "shape": list(array.shape),
+                    "backend": array.backend,
+                    "model": array.model.name,
+                    "state_name": array.model.state_name,
+                },
+            )
         )
         self.record = bool(record)
         self._full = self.record and array.rows * array.cols <= self.trace.full_state_max_cells
@@ -139,9 +154,16 @@ class Timeline:
             extra = {"v_in_v": rep.v_in_v, "i_out_a": rep.currents_a}
             if self._full:
                 extra["full_state_after"] = np.array(arr._state)
-            tr.append(time_s=t0, duration_s=rep.duration_s, kind="read", label=label,
-                      energy_cells_j=rep.energy_cells_j, energy_wires_j=rep.energy_wires_j,
-                      disturb=disturb, **extra)
+            tr.append(
+                time_s=t0,
+                duration_s=rep.duration_s,
+                kind="read",
+                label=label,
+                energy_cells_j=rep.energy_cells_j,
+                energy_wires_j=rep.energy_wires_j,
+                disturb=disturb,
+                **extra,
+            )
             self.now_s = t0 + rep.duration_s
             return rep.currents_a
         if isinstance(event, (Pulse, Write)):
@@ -164,17 +186,30 @@ class Timeline:
             }
             if self._full:
                 extra["full_state_after"] = np.array(rep.state_after)
-            tr.append(time_s=t0, duration_s=rep.width_s, kind=kind, label=label,
-                      energy_cells_j=rep.energy_cells_j, energy_wires_j=rep.energy_wires_j,
-                      disturb=float(change.max()) if change.size else 0.0, **extra)
+            tr.append(
+                time_s=t0,
+                duration_s=rep.width_s,
+                kind=kind,
+                label=label,
+                energy_cells_j=rep.energy_cells_j,
+                energy_wires_j=rep.energy_wires_j,
+                disturb=float(change.max()) if change.size else 0.0,
+                **extra,
+            )
             self.now_s = t0 + rep.width_s
             return rep
         # Idle
         before = arr._state
         arr.idle(event.duration_s)
         extra = {"full_state_after": np.array(arr._state)} if self._full else {}
-        tr.append(time_s=t0, duration_s=event.duration_s, kind="idle", label=label,
-                  disturb=float(np.max(np.abs(arr._state - before))), **extra)
+        tr.append(
+            time_s=t0,
+            duration_s=event.duration_s,
+            kind="idle",
+            label=label,
+            disturb=float(np.max(np.abs(arr._state - before))),
+            **extra,
+        )
         self.now_s = t0 + event.duration_s
         return None
 

@@ -71,8 +71,9 @@ class Trace:
         self._ragged = {k: [] for k in RAGGED}
 
     # -- recording -------------------------------------------------------
-    def append(self, *, time_s, duration_s, kind, label="", energy_cells_j=0.0, energy_wires_j=0.0,
-               disturb=0.0, **arrays) -> None:
+    def append(
+        self, *, time_s, duration_s, kind, label="", energy_cells_j=0.0, energy_wires_j=0.0, disturb=0.0, **arrays
+    ) -> None:
         """Add one record; ``arrays`` are any of the ragged fields (missing ones are empty)."""
         sc = self._scalars
         sc["time_s"].append(float(time_s))

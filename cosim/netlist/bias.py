@@ -68,7 +68,9 @@ class Bias:
         for name, line in (("wordline_v", wl), ("bitline_v", bl)):
             if np.isinf(line).any():
                 k = int(np.flatnonzero(np.isinf(line))[0])
-                raise BiasError(f"{name}[{k}] is {float(line[k])!r}; line voltages must be finite volts or NaN (floating)")
+                raise BiasError(
+                    f"{name}[{k}] is {float(line[k])!r}; line voltages must be finite volts or NaN (floating)"
+                )
         if np.isnan(wl).all() and np.isnan(bl).all():
             raise BiasError("every line is floating: nothing drives the array")
         object.__setattr__(self, "wordline_v", wl)

@@ -225,7 +225,9 @@ class Circuit:
         else:
             bad = np.flatnonzero(~np.isfinite(arrays["value"]))
             if bad.size:
-                raise CircuitError(f"{kind} {names[bad[0]]!r}: value must be finite, got {float(arrays['value'][bad[0]])!r}")
+                raise CircuitError(
+                    f"{kind} {names[bad[0]]!r}: value must be finite, got {float(arrays['value'][bad[0]])!r}"
+                )
         dup = self._element_names.intersection(names)
         if dup or len(set(names)) != n:
             first = sorted(dup)[0] if dup else next(x for x in names if names.count(x) > 1)

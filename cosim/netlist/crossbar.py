@@ -46,9 +46,7 @@ def _as_array(name: str, value, shape: tuple[int, ...], *, allow_zero: bool, all
     try:
         arr = np.broadcast_to(arr, shape).copy()
     except ValueError:
-        raise CrossbarSpecError(
-            f"{name} has shape {np.shape(value)}; expected a scalar or shape {shape}"
-        ) from None
+        raise CrossbarSpecError(f"{name} has shape {np.shape(value)}; expected a scalar or shape {shape}") from None
     if np.isnan(arr).any():
         raise CrossbarSpecError(f"{name} contains NaN at index {tuple(int(k) for k in np.argwhere(np.isnan(arr))[0])}")
     if (arr < 0).any():
@@ -118,10 +116,38 @@ class CrossbarSpec:
         set_ = object.__setattr__
         set_(self, "rows", int(self.rows))
         set_(self, "cols", int(self.cols))
-        set_(self, "r_wordline_ohm", _as_array("r_wordline_ohm", self.r_wordline_ohm, shape, allow_zero=True, allow_inf=False))
-        set_(self, "r_bitline_ohm", _as_array("r_bitline_ohm", self.r_bitline_ohm, shape, allow_zero=True, allow_inf=False))
-        set_(self, "r_driver_ohm", _as_array("r_driver_ohm", 0.0 if self.r_driver_ohm is None else self.r_driver_ohm, (shape[0],), allow_zero=True, allow_inf=False))
-        set_(self, "r_sense_ohm", _as_array("r_sense_ohm", 0.0 if self.r_sense_ohm is None else self.r_sense_ohm, (shape[1],), allow_zero=True, allow_inf=False))
+        set_(
+            self,
+            "r_wordline_ohm",
+            _as_array("r_wordline_ohm", self.r_wordline_ohm, shape, allow_zero=True, allow_inf=False),
+        )
+        set_(
+            self,
+            "r_bitline_ohm",
+            _as_array("r_bitline_ohm", self.r_bitline_ohm, shape, allow_zero=True, allow_inf=False),
+        )
+        set_(
+            self,
+            "r_driver_ohm",
+            _as_array(
+                "r_driver_ohm",
+                0.0 if self.r_driver_ohm is None else self.r_driver_ohm,
+                (shape[0],),
+                allow_zero=True,
+                allow_inf=False,
+            ),
+        )
+        set_(
+            self,
+            "r_sense_ohm",
+            _as_array(
+                "r_sense_ohm",
+                0.0 if self.r_sense_ohm is None else self.r_sense_ohm,
+                (shape[1],),
+                allow_zero=True,
+                allow_inf=False,
+            ),
+        )
         if not isinstance(self.selector, SinhSelector):
             raise CrossbarSpecError(f"selector must be a SinhSelector, got {type(self.selector).__name__}")
         for name in ("r_transistor_on_ohm", "r_transistor_off_ohm"):

@@ -192,14 +192,29 @@ def crossbar_circuit(
     bl_driven = ~np.isnan(bias.bitline_v)
     zeros_r = np.zeros(rows, dtype=np.int64)
     zeros_c = np.zeros(cols, dtype=np.int64)
-    c.add("vsource", [f"v_in_{i}" for i in row_ids[wl_driven].tolist()], in_idx[wl_driven], zeros_r[wl_driven],
-          value=bias.wordline_v[wl_driven])
-    c.add("vsource", [f"v_out_{j}" for j in col_ids[bl_driven].tolist()], out_idx[bl_driven], zeros_c[bl_driven],
-          value=bias.bitline_v[bl_driven])
+    c.add(
+        "vsource",
+        [f"v_in_{i}" for i in row_ids[wl_driven].tolist()],
+        in_idx[wl_driven],
+        zeros_r[wl_driven],
+        value=bias.wordline_v[wl_driven],
+    )
+    c.add(
+        "vsource",
+        [f"v_out_{j}" for j in col_ids[bl_driven].tolist()],
+        out_idx[bl_driven],
+        zeros_c[bl_driven],
+        value=bias.bitline_v[bl_driven],
+    )
 
     # -- driver and sense resistors -------------------------------------------------
-    c.add("resistor", [f"r_drv_{i}" for i in row_ids[has_drv].tolist()], in_idx[has_drv], drv_only,
-          value=spec.r_driver_ohm[has_drv])
+    c.add(
+        "resistor",
+        [f"r_drv_{i}" for i in row_ids[has_drv].tolist()],
+        in_idx[has_drv],
+        drv_only,
+        value=spec.r_driver_ohm[has_drv],
+    )
 
     # -- wire segments: resistors, or exact 0 V shorts for 0-ohm segments ----------
     wl_from = np.concatenate([head[:, None], wl_idx[:, :-1]], axis=1).ravel()
@@ -215,8 +230,13 @@ def crossbar_circuit(
         short = np.flatnonzero(r_seg == 0)
         c.add("vsource", _names(f"vshort_{line}_", suffixes, short), n_from[short], n_to[short], value=0.0)
 
-    c.add("resistor", [f"r_sns_{j}" for j in col_ids[has_sns].tolist()], sns_only, out_idx[has_sns],
-          value=spec.r_sense_ohm[has_sns])
+    c.add(
+        "resistor",
+        [f"r_sns_{j}" for j in col_ids[has_sns].tolist()],
+        sns_only,
+        out_idx[has_sns],
+        value=spec.r_sense_ohm[has_sns],
+    )
 
     # -- cells ---------------------------------------------------------------------
     wl_cell = wl_idx.ravel()[cell_flat]
@@ -227,8 +247,14 @@ def crossbar_circuit(
     else:
         c.add("resistor", _names("rcell_", suffixes, cell_flat), wl_cell, mid_idx, value=r_dev)
         if spec.cell == "1S1R":
-            c.add("selector", _names("xsel_", suffixes, cell_flat), mid_idx, bl_cell,
-                  i_s_a=spec.selector.i_s_a, v_0_v=spec.selector.v_0_v)
+            c.add(
+                "selector",
+                _names("xsel_", suffixes, cell_flat),
+                mid_idx,
+                bl_cell,
+                i_s_a=spec.selector.i_s_a,
+                v_0_v=spec.selector.v_0_v,
+            )
         else:
             gate = np.broadcast_to(bias.gate_on[:, None], (rows, cols)).ravel()[cell_flat]
             r_tr = np.where(gate, spec.r_transistor_on_ohm, spec.r_transistor_off_ohm)

@@ -319,9 +319,7 @@ def sneak_paths(
     ii, jj = np.nonzero(np.isfinite(r))
     g.add_nodes_from([("wl", i) for i in range(rows)] + [("bl", j) for j in range(cols)])
     g.add_edges_from(
-        (("wl", i), ("bl", j), {"r": r[i, j]})
-        for i, j in zip(ii.tolist(), jj.tolist())
-        if (i, j) != (row, col)
+        (("wl", i), ("bl", j), {"r": r[i, j]}) for i, j in zip(ii.tolist(), jj.tolist()) if (i, j) != (row, col)
     )
     found = []
     for path in nx.all_simple_paths(g, ("wl", row), ("bl", col), cutoff=int(limit)):

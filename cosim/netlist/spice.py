@@ -94,8 +94,11 @@ _WL_SEGMENTS = "word-line segments r_wl_i_j ending at wl_i_j (0-ohm segments as 
 _BL_SEGMENTS = "bit-line segments r_bl_i_j starting at bl_i_j (0-ohm segments as 0 V sources vshort_bl_i_j)"
 _GROUPS = (
     ("word-line drivers: v_in_i from in_i to ground", "vsource", ("v_in_",)),
-    ("bit-line sense amplifiers (virtual ground): v_out_j from out_j to ground; its current is the output current",
-     "vsource", ("v_out_",)),
+    (
+        "bit-line sense amplifiers (virtual ground): v_out_j from out_j to ground; its current is the output current",
+        "vsource",
+        ("v_out_",),
+    ),
     ("driver resistors r_drv_i: in_i -> drv_i", "resistor", ("r_drv_",)),
     (_WL_SEGMENTS, "resistor", ("r_wl_",)),
     (_WL_SEGMENTS, "vsource", ("vshort_wl_",)),
@@ -199,11 +202,16 @@ def _header(circuit: Circuit, counts: dict[str, int], n_nodes: int) -> list[str]
             "* into out_j, through the source to ground) is the output current of bit line j.",
         ]
         # machine-readable copy, restored by read_spice into circuit.meta["crossbar"]
-        items = [f"{k}={_fmt(v) if isinstance(v, float) else v}" for k, v in meta.items()
-                 if isinstance(v, (int, float, str)) and not isinstance(v, bool)
-                 and not _BAD_NAME_CHARS.search(str(v)) and str(v)]
+        items = [
+            f"{k}={_fmt(v) if isinstance(v, float) else v}"
+            for k, v in meta.items()
+            if isinstance(v, (int, float, str))
+            and not isinstance(v, bool)
+            and not _BAD_NAME_CHARS.search(str(v))
+            and str(v)
+        ]
         for k in range(0, len(items), 4):
-            lines.append(_META_TAG + " ".join(items[k:k + 4]))
+            lines.append(_META_TAG + " ".join(items[k : k + 4]))
     lines.append(bar)
     return lines
 
@@ -274,12 +282,18 @@ def write_spice(circuit: Circuit) -> str:
             opened = np.isinf(vals)
             shorted = vals == 0
             ok = ~opened & ~shorted
-            group += [f"{a} {b} {c} {_fmt(v)}" for a, b, c, v in
-                      zip(names[ok], nodes[n_p[ok]], nodes[n_m[ok]], vals[ok].tolist())]
-            group += [f"vshort_{a} {b} {c} dc 0.0 ; 0-ohm resistor {a} as an exact 0 V short"
-                      for a, b, c in zip(names[shorted], nodes[n_p[shorted]], nodes[n_m[shorted]])]
-            group += [f"* {a} {b} {c} inf : open (infinite resistance), left out"
-                      for a, b, c in zip(names[opened], nodes[n_p[opened]], nodes[n_m[opened]])]
+            group += [
+                f"{a} {b} {c} {_fmt(v)}"
+                for a, b, c, v in zip(names[ok], nodes[n_p[ok]], nodes[n_m[ok]], vals[ok].tolist())
+            ]
+            group += [
+                f"vshort_{a} {b} {c} dc 0.0 ; 0-ohm resistor {a} as an exact 0 V short"
+                for a, b, c in zip(names[shorted], nodes[n_p[shorted]], nodes[n_m[shorted]])
+            ]
+            group += [
+                f"* {a} {b} {c} inf : open (infinite resistance), left out"
+                for a, b, c in zip(names[opened], nodes[n_p[opened]], nodes[n_m[opened]])
+            ]
             counts["resistor"] += int(ok.sum())
             counts["vsource"] += int(shorted.sum())
             keep = ~opened
@@ -287,8 +301,10 @@ def write_spice(circuit: Circuit) -> str:
             used[n_m[keep]] = True
         elif kind == "selector":
             i_s, v_0 = t.params["i_s_a"][idx].tolist(), t.params["v_0_v"][idx].tolist()
-            group += [f"{a} {b} {c} {SELECTOR_SUBCKT} is={_fmt(s)} v0={_fmt(v)}" for a, b, c, s, v in
-                      zip(names, nodes[n_p], nodes[n_m], i_s, v_0)]
+            group += [
+                f"{a} {b} {c} {SELECTOR_SUBCKT} is={_fmt(s)} v0={_fmt(v)}"
+                for a, b, c, s, v in zip(names, nodes[n_p], nodes[n_m], i_s, v_0)
+            ]
             counts[kind] += idx.size
             used[n_p] = used[n_m] = True
         else:
@@ -346,8 +362,18 @@ def save_spice(circuit: Circuit, path, *, overwrite: bool = False) -> Path:
 # reading
 # ---------------------------------------------------------------------------
 
-_SUFFIX = {"t": 1e12, "g": 1e9, "meg": 1e6, "k": 1e3, "mil": 25.4e-6, "m": 1e-3, "u": 1e-6, "n": 1e-9,
-           "p": 1e-12, "f": 1e-15}
+_SUFFIX = {
+    "t": 1e12,
+    "g": 1e9,
+    "meg": 1e6,
+    "k": 1e3,
+    "mil": 25.4e-6,
+    "m": 1e-3,
+    "u": 1e-6,
+    "n": 1e-9,
+    "p": 1e-12,
+    "f": 1e-15,
+}
 _EXPONENT = {"t": 12, "g": 9, "meg": 6, "k": 3, "m": -3, "u": -6, "n": -9, "p": -12, "f": -15}
 _NUMBER = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[tgkmunpf])?[a-z]*")
 
@@ -454,8 +480,9 @@ def _selector_subckt(cards: list[tuple[int, str]], start: int) -> tuple[dict[str
     nodes = [t for t in tok[2:] if "=" not in t and t != "params:"]
     if len(nodes) != 2:
         raise SpiceParseError(lineno, f"subcircuit {SELECTOR_SUBCKT} must have 2 terminals, got {len(nodes)}")
-    defaults = _params(lineno, f".subckt {SELECTOR_SUBCKT}", tok[4:],
-                       {"is": _DEFAULT_SELECTOR.i_s_a, "v0": _DEFAULT_SELECTOR.v_0_v})
+    defaults = _params(
+        lineno, f".subckt {SELECTOR_SUBCKT}", tok[4:], {"is": _DEFAULT_SELECTOR.i_s_a, "v0": _DEFAULT_SELECTOR.v_0_v}
+    )
     for key, val in defaults.items():
         if not val > 0:
             raise SpiceParseError(lineno, f"subcircuit {SELECTOR_SUBCKT}: {key} must be > 0, got {val!r}")
@@ -535,11 +562,16 @@ def read_spice(text: str) -> Circuit:
     if not isinstance(text, str):
         raise SpiceParseError(None, f"netlist text must be a str, got {type(text).__name__}")
     one_line = text.strip()
-    if one_line and "\n" not in one_line and (
-        Path(one_line).suffix.lower() in (".cir", ".sp", ".spi", ".spice", ".net", ".ckt") or _is_file(one_line)
+    if (
+        one_line
+        and "\n" not in one_line
+        and (Path(one_line).suffix.lower() in (".cir", ".sp", ".spi", ".spice", ".net", ".ckt") or _is_file(one_line))
     ):  # a lone title line would parse as an empty circuit named after the path
-        raise SpiceParseError(None, f"read_spice takes netlist text, got what looks like a file name {one_line!r}; "
-                                    "use load_spice(path) to read a file")
+        raise SpiceParseError(
+            None,
+            f"read_spice takes netlist text, got what looks like a file name {one_line!r}; "
+            "use load_spice(path) to read a file",
+        )
     title, cards = _cards(text)
     # the raw spelling of element names, for messages ('C1' rather than 'c1')
     raw_lines = text.splitlines()
@@ -570,8 +602,11 @@ def read_spice(text: str) -> Circuit:
         elif head in (".op",):
             pass
         elif head.startswith("."):
-            raise SpiceParseError(lineno, f"unsupported control card {head!r} (supported: .op, .end, .title, "
-                                          f".subckt {SELECTOR_SUBCKT} ... .ends)")
+            raise SpiceParseError(
+                lineno,
+                f"unsupported control card {head!r} (supported: .op, .end, .title, "
+                f".subckt {SELECTOR_SUBCKT} ... .ends)",
+            )
         else:
             element_cards.append((lineno, card))
         k += 1
@@ -579,7 +614,7 @@ def read_spice(text: str) -> Circuit:
     for raw in raw_lines[1:]:
         s = raw.strip()
         if s.lower().startswith(_META_TAG.strip().lower() + " "):
-            for item in s[len(_META_TAG):].split():
+            for item in s[len(_META_TAG) :].split():
                 key, _, val = item.partition("=")
                 if key and val:
                     meta[key] = _meta_value(val)
@@ -589,8 +624,12 @@ def read_spice(text: str) -> Circuit:
         c.meta["crossbar"] = meta
     tables: dict[str, dict[str, list]] = {
         kind: {"names": [], "np": [], "nm": [], **{p: [] for p in params}}
-        for kind, params in (("resistor", ("value",)), ("vsource", ("value",)), ("isource", ("value",)),
-                             ("selector", ("i_s_a", "v_0_v")))
+        for kind, params in (
+            ("resistor", ("value",)),
+            ("vsource", ("value",)),
+            ("isource", ("value",)),
+            ("selector", ("i_s_a", "v_0_v")),
+        )
     }
     seen: dict[str, int] = {}
     for lineno, card in element_cards:
@@ -607,7 +646,9 @@ def read_spice(text: str) -> Circuit:
         if letter == "r":
             kind = "resistor"
             if len(tok) != 4:
-                raise SpiceParseError(lineno, f"resistor {shown!r} needs 2 nodes and a value, got {' '.join(tok[1:])!r}")
+                raise SpiceParseError(
+                    lineno, f"resistor {shown!r} needs 2 nodes and a value, got {' '.join(tok[1:])!r}"
+                )
             val_tok = tok[3][2:] if tok[3].startswith("r=") else tok[3]
             value = _value(lineno, shown, val_tok)
             if value < 0:
@@ -638,8 +679,11 @@ def read_spice(text: str) -> Circuit:
                     lineno, f"instance {shown!r} of {SELECTOR_SUBCKT} needs 2 nodes, got {len(positional) - 1}"
                 )
             if sel_defaults is None:
-                raise SpiceParseError(lineno, f"instance {shown!r}: subcircuit {SELECTOR_SUBCKT} is not defined "
-                                              f"('.subckt {SELECTOR_SUBCKT} a b is=.. v0=..' block missing)")
+                raise SpiceParseError(
+                    lineno,
+                    f"instance {shown!r}: subcircuit {SELECTOR_SUBCKT} is not defined "
+                    f"('.subckt {SELECTOR_SUBCKT} a b is=.. v0=..' block missing)",
+                )
             if tok[1:4] != positional:
                 raise SpiceParseError(lineno, f"instance {shown!r}: parameters must follow the subcircuit name")
             p = _params(lineno, shown, tok[4:], sel_defaults)
@@ -664,8 +708,7 @@ def read_spice(text: str) -> Circuit:
             continue
         params = {key: t[key] for key in t if key not in ("names", "np", "nm")}
         try:
-            c.add(kind, t["names"], np.asarray(t["np"], dtype=np.int64), np.asarray(t["nm"], dtype=np.int64),
-                  **params)
+            c.add(kind, t["names"], np.asarray(t["np"], dtype=np.int64), np.asarray(t["nm"], dtype=np.int64), **params)
         except CircuitError as exc:  # every check above should have caught it; keep the family
             raise SpiceParseError(None, str(exc)) from None
     return c

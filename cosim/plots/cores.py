@@ -9,12 +9,10 @@ import numpy as np
 
 from cosim.plots.snn import _plt
 
-__all__ = ["membrane_panels", "raster", "tempotron_potentials", "accuracy_per_epoch", "weight_images",
-           "capacity_curve"]
+__all__ = ["membrane_panels", "raster", "tempotron_potentials", "accuracy_per_epoch", "weight_images", "capacity_curve"]
 
 
-def membrane_panels(traces: dict[str, np.ndarray], dt_ms: float, current: np.ndarray | None = None,
-                    title: str = ""):
+def membrane_panels(traces: dict[str, np.ndarray], dt_ms: float, current: np.ndarray | None = None, title: str = ""):
     """Membrane traces side by side (the Izhikevich paper's Fig. 2 layout).
 
     ``traces``: name -> (T,) membrane in mV; ``current``: (T,) input drawn under each trace.
@@ -44,8 +42,9 @@ def membrane_panels(traces: dict[str, np.ndarray], dt_ms: float, current: np.nda
 def raster(spikes_in: np.ndarray, spikes_out: np.ndarray, dt_ms: float = 1.0, title: str = ""):
     """Spike rasters of the inputs (top) and outputs (bottom); ``spikes_*`` (T, n) bool or times-as-NaN."""
     plt = _plt()
-    fig, (a, b) = plt.subplots(2, 1, figsize=(6.5, 4.2), sharex=True, gridspec_kw={"height_ratios": [3, 1]},
-                               constrained_layout=True)
+    fig, (a, b) = plt.subplots(
+        2, 1, figsize=(6.5, 4.2), sharex=True, gridspec_kw={"height_ratios": [3, 1]}, constrained_layout=True
+    )
     for ax, s, name in ((a, spikes_in, "input"), (b, spikes_out, "output")):
         t, i = np.nonzero(np.asarray(s))
         ax.scatter(t * dt_ms, i, s=2, marker="|", color="k")
@@ -58,8 +57,9 @@ def raster(spikes_in: np.ndarray, spikes_out: np.ndarray, dt_ms: float = 1.0, ti
     return fig
 
 
-def tempotron_potentials(v_before: np.ndarray, v_after: np.ndarray, labels: np.ndarray, threshold: float,
-                         dt_ms: float = 1.0, title: str = ""):
+def tempotron_potentials(
+    v_before: np.ndarray, v_after: np.ndarray, labels: np.ndarray, threshold: float, dt_ms: float = 1.0, title: str = ""
+):
     """Tempotron potential ``V(t)`` of a few patterns before (left) and after (right) learning.
 
     ``v_*``: (n_patterns, T); ``labels``: (n_patterns,) 1 = should fire (red), 0 = should not (blue).

@@ -37,8 +37,14 @@ def plot_conductances(g_s: np.ndarray, rows: Sequence[int], cols: Sequence[int],
         for b, c in enumerate(cols):
             ax = axes[0, b]
             for a, r in enumerate(rows):
-                ax.plot(x, g_s[:, r, c] * 1e6, "-", lw=1, color=plt.cm.viridis(a / max(1, len(rows) - 1)),
-                        label=f"row {r}" if b == 0 else None)
+                ax.plot(
+                    x,
+                    g_s[:, r, c] * 1e6,
+                    "-",
+                    lw=1,
+                    color=plt.cm.viridis(a / max(1, len(rows) - 1)),
+                    label=f"row {r}" if b == 0 else None,
+                )
             ax.set_title(f"column {c}", fontsize=8)
             ax.tick_params(labelsize=6)
             ax.set_xlabel("update", fontsize=7)
@@ -47,8 +53,9 @@ def plot_conductances(g_s: np.ndarray, rows: Sequence[int], cols: Sequence[int],
         fig.suptitle(title or "Conductance of every device")
         fig.subplots_adjust(left=0.06, right=0.98, bottom=0.15, top=0.85, wspace=0.35)
         return fig
-    fig, axes = plt.subplots(len(rows), len(cols), figsize=(1.9 * len(cols) + 1, 1.4 * len(rows) + 1),
-                             sharex=True, squeeze=False)
+    fig, axes = plt.subplots(
+        len(rows), len(cols), figsize=(1.9 * len(cols) + 1, 1.4 * len(rows) + 1), sharex=True, squeeze=False
+    )
     x = np.arange(g_s.shape[0])
     for a, r in enumerate(rows):
         for b, c in enumerate(cols):
@@ -73,8 +80,14 @@ def plot_weights(weights_s: np.ndarray, *, title: str = ""):
         for i in range(n_out):
             ax = axes[0, i]
             for j in range(n_in):
-                ax.plot(x, weights_s[:, j, i] * 1e6, "-", lw=1, color=plt.cm.tab10(j % 10),
-                        label=f"input {j}" if i == 0 else None)
+                ax.plot(
+                    x,
+                    weights_s[:, j, i] * 1e6,
+                    "-",
+                    lw=1,
+                    color=plt.cm.tab10(j % 10),
+                    label=f"input {j}" if i == 0 else None,
+                )
             ax.axhline(0, color="grey", lw=0.5)
             ax.set_title(f"neuron {i}", fontsize=8)
             ax.set_xlabel("update", fontsize=7)
@@ -99,8 +112,14 @@ def plot_weights(weights_s: np.ndarray, *, title: str = ""):
     return fig
 
 
-def plot_activations(activation: np.ndarray, labels: np.ndarray, target: float, *,
-                     pattern_names: Sequence[str] | None = None, title: str = ""):
+def plot_activations(
+    activation: np.ndarray,
+    labels: np.ndarray,
+    target: float,
+    *,
+    pattern_names: Sequence[str] | None = None,
+    title: str = "",
+):
     """One panel per neuron: the activation of every training pattern against update, with the target bands.
 
     ``activation`` (E, P, n_out), ``labels`` (P, n_out). Patterns labelled 1
@@ -120,8 +139,15 @@ def plot_activations(activation: np.ndarray, labels: np.ndarray, target: float, 
             lab = None
             if pattern_names is not None and n_pat <= 8:
                 lab = f"{pattern_names[p]} ({labels[p, i]})"
-            ax.plot(x, activation[:, p, i], "-" if hi else "--", lw=1, color="tab:green" if hi else "tab:red",
-                    alpha=0.8, label=lab)
+            ax.plot(
+                x,
+                activation[:, p, i],
+                "-" if hi else "--",
+                lw=1,
+                color="tab:green" if hi else "tab:red",
+                alpha=0.8,
+                label=lab,
+            )
         ax.set_ylim(-1.02, 1.02)
         ax.set_title(f"neuron {i}")
         ax.set_xlabel("update")
@@ -164,8 +190,16 @@ def plot_conductances_3d(g_s: np.ndarray, *, title: str = ""):
     return fig
 
 
-def plot_study(table: Sequence[dict], x_key: str, y_key: str, group_key: str, *, logx: bool = True,
-               title: str = "", ylabel: str | None = None):
+def plot_study(
+    table: Sequence[dict],
+    x_key: str,
+    y_key: str,
+    group_key: str,
+    *,
+    logx: bool = True,
+    title: str = "",
+    ylabel: str | None = None,
+):
     """Lines ``y_key`` against ``x_key``, one per value of ``group_key`` (rows of a study table)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 3.8))

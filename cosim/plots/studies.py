@@ -116,7 +116,9 @@ def plot_sweep_metric(table, metric: str, grid: Sequence[str]):
     return fig
 
 
-def plot_read_point(cell_voltages_v: np.ndarray, v_in_v: np.ndarray, i_out_a: np.ndarray, i_ref_a: np.ndarray, *, title: str = ""):
+def plot_read_point(
+    cell_voltages_v: np.ndarray, v_in_v: np.ndarray, i_out_a: np.ndarray, i_ref_a: np.ndarray, *, title: str = ""
+):
     """One read of one array: the read voltage each cell loses to the wires
     (the IR-drop map, mV), and each bit line's relative current error.
 
@@ -145,8 +147,9 @@ def plot_read_point(cell_voltages_v: np.ndarray, v_in_v: np.ndarray, i_out_a: np
     return fig
 
 
-def plot_disturb_maps(maps: Mapping[str, np.ndarray], title: str, *, label: str = "change of state",
-                      selected=None, outline=None):
+def plot_disturb_maps(
+    maps: Mapping[str, np.ndarray], title: str, *, label: str = "change of state", selected=None, outline=None
+):
     """Per-cell maps side by side (one per scheme) on one symmetric-log colour scale.
 
     Parameters
@@ -191,8 +194,15 @@ def plot_disturb_maps(maps: Mapping[str, np.ndarray], title: str, *, label: str 
     return fig
 
 
-def plot_study_summary(table, x: str, metrics: Sequence[tuple[str, str, float]], lines: Sequence[str], *,
-                       title: str = "", logy: Sequence[str] = ()):
+def plot_study_summary(
+    table,
+    x: str,
+    metrics: Sequence[tuple[str, str, float]],
+    lines: Sequence[str],
+    *,
+    title: str = "",
+    logy: Sequence[str] = (),
+):
     """Metrics of one sweep side by side, each against ``x``: mean +- std over seeds.
 
     Parameters
@@ -237,9 +247,17 @@ def plot_study_summary(table, x: str, metrics: Sequence[tuple[str, str, float]],
             stats = sub.groupby(x, sort=True)[col].agg(["mean", "std", "size"]).reset_index()
             key = key if isinstance(key, tuple) else (key,)
             name = ", ".join(str(k) for k in key) or None
-            ax.errorbar(stats[x].to_numpy(dtype=float), stats["mean"].to_numpy(dtype=float) * scale,
-                        yerr=np.nan_to_num(stats["std"].to_numpy(dtype=float)) * scale, marker="o", ms=3.5,
-                        capsize=2.5, lw=1.2, ls=styles[(i // 10) % len(styles)], label=name)
+            ax.errorbar(
+                stats[x].to_numpy(dtype=float),
+                stats["mean"].to_numpy(dtype=float) * scale,
+                yerr=np.nan_to_num(stats["std"].to_numpy(dtype=float)) * scale,
+                marker="o",
+                ms=3.5,
+                capsize=2.5,
+                lw=1.2,
+                ls=styles[(i // 10) % len(styles)],
+                label=name,
+            )
         if col in logy:
             ax.set_yscale("log")
         ax.set_xlabel(x)
@@ -248,7 +266,8 @@ def plot_study_summary(table, x: str, metrics: Sequence[tuple[str, str, float]],
     if lines:
         axs[0][0].legend(fontsize=7, title=", ".join(lines), title_fontsize=7)
     n_seeds = int(data.groupby([x, *lines]).size().max()) if len(data) else 0
-    fig.suptitle(f"{title} (mean +- std over {n_seeds} seeds)" if title else f"mean +- std over {n_seeds} seeds",
-                 fontsize=9)
+    fig.suptitle(
+        f"{title} (mean +- std over {n_seeds} seeds)" if title else f"mean +- std over {n_seeds} seeds", fontsize=9
+    )
     fig.tight_layout()
     return fig

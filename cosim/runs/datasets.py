@@ -121,9 +121,7 @@ class Dataset:
         )
 
 
-def balanced_split(
-    y: np.ndarray, n_train: int, n_test: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+def balanced_split(y: np.ndarray, n_train: int, n_test: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Indices of a class-balanced train/test split.
 
     Parameters

@@ -83,7 +83,9 @@ def _fmt(v: Any) -> str:
 
 
 def _kv_table(mapping: Mapping) -> str:
-    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_fmt(v))}</td></tr>" for k, v in mapping.items())
+    rows = "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_fmt(v))}</td></tr>" for k, v in mapping.items()
+    )
     return f"<table>{rows}</table>"
 
 
@@ -232,7 +234,9 @@ def _sweep_sections(folder: Path) -> tuple[str, list[str]]:
         parts.append(f"<h2>Study figures</h2>{own}")
     skip = set(grid) | {"seed", "status", "error", "run_dir"}
     ok = table[table["status"].isin(["done", "skipped"])] if "status" in table else table
-    metrics = [c for c in table.columns if c not in skip and pd.api.types.is_numeric_dtype(table[c]) and ok[c].notna().any()]
+    metrics = [
+        c for c in table.columns if c not in skip and pd.api.types.is_numeric_dtype(table[c]) and ok[c].notna().any()
+    ]
     metrics.sort(key=lambda c: c in ("elapsed_s", "cpu_s"))  # the study's metrics first, run times last
     figs = []
     if grid and len(ok):
@@ -257,7 +261,7 @@ def report_html(folder: str | Path) -> str:
     title, parts = {"run": _run_sections, "seeds": _seeds_sections, "sweep": _sweep_sections}[kind](folder)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>cosim {html.escape(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>cosim: {html.escape(title)}</h1>"
         f'<p class="muted">{html.escape(str(folder.resolve()))} &middot; generated {stamp}</p>'

@@ -86,6 +86,7 @@ __all__ = [
 #: backends ``cosim run --backend`` offers
 BACKENDS = ("ideal", "nodal", "ngspice")
 
+
 @dataclasses.dataclass
 class ResolvedConfig:
     """A config with overrides applied and validated.
@@ -248,7 +249,9 @@ def resolve_config(
         run_backend = cfg.backend
     if run_backend is not None and not isinstance(run_backend, str):
         raise ConfigError(f"config key 'backend' must be a string, got {run_backend!r}")
-    run_seed = _check_seed(seed, "--seed") if seed is not None else _check_seed(reserved.get("seed", 0), "config key 'seed'")
+    run_seed = (
+        _check_seed(seed, "--seed") if seed is not None else _check_seed(reserved.get("seed", 0), "config key 'seed'")
+    )
     estimate = getattr(cfg, "memory_estimate_bytes", None)
     if callable(estimate):  # refuse what cannot fit before a run folder exists (cosim.memory)
         from cosim.memory import check_fits
@@ -306,8 +309,10 @@ def run_experiment(
         Whatever the experiment raised, after writing ``error.txt`` and
         ``metrics.json`` (``"error"``).
     """
-    resolved = config if isinstance(config, ResolvedConfig) else resolve_config(
-        config, seed=seed, backend=backend, overrides=overrides
+    resolved = (
+        config
+        if isinstance(config, ResolvedConfig)
+        else resolve_config(config, seed=seed, backend=backend, overrides=overrides)
     )
     out = Path(out_dir) if out_dir is not None else default_run_dir(resolved.experiment.name, resolved.seed)
     lock = RunLock(out)  # acquired by prepare_out_dir once the folder exists, before it clears anything
@@ -385,14 +390,17 @@ def run_seeds(
         lock.release()
 
 
-def _run_seeds_locked(resolved: ResolvedConfig, seeds: list[int], out: Path, *, progress: bool, resume: bool,
-                      figures: bool, quiet: bool) -> SeedsResult:
+def _run_seeds_locked(
+    resolved: ResolvedConfig, seeds: list[int], out: Path, *, progress: bool, resume: bool, figures: bool, quiet: bool
+) -> SeedsResult:
     rows: list[dict] = []
     t0 = time.perf_counter()
     interrupted: Any = False
     from tqdm.auto import tqdm
 
-    bar = tqdm(seeds, desc=resolved.experiment.name, unit="seed", disable=not progress_enabled(progress), dynamic_ncols=True)
+    bar = tqdm(
+        seeds, desc=resolved.experiment.name, unit="seed", disable=not progress_enabled(progress), dynamic_ncols=True
+    )
     try:
         for s in bar:
             sub = seed_dir(out, s)

@@ -186,8 +186,9 @@ def _is_empty(folder: Path) -> bool:
     return not any(p.name != LOCK_NAME for p in folder.iterdir())
 
 
-def prepare_out_dir(out_dir: str | Path, *, force: bool = False, resume: bool = False,
-                    lock: RunLock | None = None) -> Path:
+def prepare_out_dir(
+    out_dir: str | Path, *, force: bool = False, resume: bool = False, lock: RunLock | None = None
+) -> Path:
     """Create ``out_dir``; refuse an existing non-empty one unless asked.
 
     Parameters
@@ -250,7 +251,9 @@ def config_matches(folder: str | Path, resolved: Any) -> bool:
     import tomllib
 
     try:
-        return tomllib.loads((Path(folder) / "config.toml").read_text()) == tomllib.loads(to_toml(resolved.to_mapping()))
+        return tomllib.loads((Path(folder) / "config.toml").read_text()) == tomllib.loads(
+            to_toml(resolved.to_mapping())
+        )
     except (OSError, ValueError):
         return False
 
@@ -332,8 +335,9 @@ class RunOutcome:
     cpu_s: float
 
 
-def execute_run(resolved: Any, out: str | Path, *, progress: bool = False, figures: bool = True,
-                quiet: bool = True) -> RunOutcome:
+def execute_run(
+    resolved: Any, out: str | Path, *, progress: bool = False, figures: bool = True, quiet: bool = True
+) -> RunOutcome:
     """Run a resolved config (:class:`cosim.runs.run.ResolvedConfig`) into the prepared folder ``out``.
 
     Writes ``config.toml``, ``seed.txt``, ``versions.json``, then whatever the
@@ -362,8 +366,10 @@ def execute_run(resolved: Any, out: str | Path, *, progress: bool = False, figur
     def finish(status: str, metrics: dict) -> tuple[float, float]:
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
         write_json(out / "metrics.json", metrics)
-        write_json(out / "run.json", {**info, "status": status, "elapsed_s": round(elapsed, 6),
-                                      "cpu_s": round(cpu, 6), "timing": ctx.timings})
+        write_json(
+            out / "run.json",
+            {**info, "status": status, "elapsed_s": round(elapsed, 6), "cpu_s": round(cpu, 6), "timing": ctx.timings},
+        )
         return elapsed, cpu
 
     try:

@@ -100,7 +100,9 @@ def format_summary(stats: Mapping[str, Mapping], limit: int = 8) -> str:
         if "fraction" in s:
             parts.append(f"{name} {_g(s['fraction'])}")
         else:
-            parts.append(f"{name} mean {_g(s['mean'])} median {_g(s['median'])} std {_g(s['std'])} [{_g(s['min'])}, {_g(s['max'])}]")
+            parts.append(
+                f"{name} mean {_g(s['mean'])} median {_g(s['median'])} std {_g(s['std'])} [{_g(s['min'])}, {_g(s['max'])}]"
+            )
     if len(stats) > limit:
         parts.append(f"... {len(stats) - limit} more in summary.json")
     return "; ".join(parts)

@@ -208,14 +208,18 @@ def load_sweep_file(path: str | Path) -> tuple[SweepSpec, Path | None]:
         raise ConfigError(f"sweep file {str(path)!r} has no [sweep] table")
     extra = set(data) - {"sweep"}
     if extra:
-        raise ConfigError(f"sweep file {str(path)!r}: unknown top-level key(s) {', '.join(sorted(extra))}; only [sweep] is read")
+        raise ConfigError(
+            f"sweep file {str(path)!r}: unknown top-level key(s) {', '.join(sorted(extra))}; only [sweep] is read"
+        )
     allowed = {"base", "grid", "seeds", "set", "out", "backend"}
     unknown = set(sweep) - allowed
     if unknown:
         raise ConfigError(f"unknown key 'sweep.{sorted(unknown)[0]}'; valid keys: {', '.join(sorted(allowed))}")
     if not isinstance(sweep.get("base"), str):
         raise ConfigError(f"sweep file {str(path)!r}: 'sweep.base' (the base config file) is required")
-    base_path = (path.parent / sweep["base"]).resolve() if not Path(sweep["base"]).is_absolute() else Path(sweep["base"])
+    base_path = (
+        (path.parent / sweep["base"]).resolve() if not Path(sweep["base"]).is_absolute() else Path(sweep["base"])
+    )
     grid_in = sweep.get("grid", {})
     if not isinstance(grid_in, Mapping) or not grid_in:
         raise ConfigError(f"sweep file {str(path)!r}: [sweep.grid] with at least one key = [values] is required")
@@ -230,7 +234,9 @@ def load_sweep_file(path: str | Path) -> tuple[SweepSpec, Path | None]:
         seeds = [int(base.get("seed", 0))]
     elif isinstance(seeds_in, str):
         seeds = list(parse_seeds(seeds_in))
-    elif isinstance(seeds_in, list) and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds_in):
+    elif isinstance(seeds_in, list) and all(
+        isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds_in
+    ):
         seeds = list(seeds_in)
     else:
         raise ConfigError(f"'sweep.seeds' must be \"A:B\" or a list of non-negative ints, got {seeds_in!r}")
@@ -288,23 +294,32 @@ def _typed_params(resolved, params: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
-def run_point(base: dict, overrides: list[str], params: dict[str, str], seed: int, backend: str | None,
-              run_dir: str, figures: bool) -> dict:
+def run_point(
+    base: dict,
+    overrides: list[str],
+    params: dict[str, str],
+    seed: int,
+    backend: str | None,
+    run_dir: str,
+    figures: bool,
+) -> dict:
     """Run one sweep point (this is the Dask task); never raises for an
     experiment's error: returns the table row with ``status="failed"``."""
     row: dict[str, Any] = {**params, "seed": seed}
     t0 = time.perf_counter()
     try:
-        resolved = resolve_config(base, seed=seed, backend=backend,
-                                  overrides=list(overrides) + [f"{k}={v}" for k, v in params.items()])
+        resolved = resolve_config(
+            base, seed=seed, backend=backend, overrides=list(overrides) + [f"{k}={v}" for k, v in params.items()]
+        )
         row.update(_typed_params(resolved, params))
         out = prepare_out_dir(run_dir, force=True)
         res = execute_run(resolved, out, progress=False, figures=figures, quiet=True)
         row.update(status="done", error=None, elapsed_s=res.elapsed_s, cpu_s=res.cpu_s, run_dir=run_dir)
         metrics = res.metrics
     except Exception as exc:
-        row.update(status="failed", error=f"{type(exc).__name__}: {exc}", elapsed_s=time.perf_counter() - t0,
-                   run_dir=run_dir)
+        row.update(
+            status="failed", error=f"{type(exc).__name__}: {exc}", elapsed_s=time.perf_counter() - t0, run_dir=run_dir
+        )
         metrics = read_metrics(Path(run_dir)) if Path(run_dir).is_dir() else {}
         metrics.pop("error", None)
     for k, v in flatten(metrics).items():
@@ -327,8 +342,9 @@ def _skipped_row(params: dict[str, str], seed: int, run_dir: Path) -> dict:
     except Exception:  # an unreadable config only costs the typed parameter values
         pass
     row.update({k: v for k, v in cfg_params.items() if isinstance(v, (bool, int, float, str))})
-    row.update(status="skipped", error=None, elapsed_s=info.get("elapsed_s"), cpu_s=info.get("cpu_s"),
-               run_dir=str(run_dir))
+    row.update(
+        status="skipped", error=None, elapsed_s=info.get("elapsed_s"), cpu_s=info.get("cpu_s"), run_dir=str(run_dir)
+    )
     for k, v in flatten(read_metrics(run_dir)).items():
         row[f"metrics.{k}" if k in row else k] = v
     return row
@@ -337,8 +353,12 @@ def _skipped_row(params: dict[str, str], seed: int, run_dir: Path) -> dict:
 def _same_config(spec: SweepSpec, params: Mapping[str, str], seed: int, run_dir: Path) -> bool:
     """Whether the finished run in ``run_dir`` ran the config this sweep asks for."""
     try:
-        resolved = resolve_config(spec.base, seed=seed, backend=spec.backend,
-                                  overrides=list(spec.overrides) + [f"{k}={v}" for k, v in params.items()])
+        resolved = resolve_config(
+            spec.base,
+            seed=seed,
+            backend=spec.backend,
+            overrides=list(spec.overrides) + [f"{k}={v}" for k, v in params.items()],
+        )
         return config_matches(run_dir, resolved)
     except Exception:  # a point whose config no longer resolves is re-run (and fails there, recorded)
         return False
@@ -366,8 +386,14 @@ def _start_client(scheduler: str | None, workers: int | None):
             ) from None
     n = workers or os.cpu_count() or 1
     # loopback only; the scheduler's HTTP server on a free port (a fixed one warns when taken)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+    cluster = LocalCluster(
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        silence_logs=logging.ERROR,
+    )
     return Client(cluster), cluster
 
 
@@ -461,12 +487,21 @@ def run_sweep(
         raise output_error(out, exc) from None
     out = out.resolve()
     with RunLock(out):  # one sweep writes into a folder at a time; a second is refused naming the first
-        return _run_sweep_locked(spec, out, scheduler=scheduler, workers=workers, force=force, progress=progress,
-                                 figures=figures)
+        return _run_sweep_locked(
+            spec, out, scheduler=scheduler, workers=workers, force=force, progress=progress, figures=figures
+        )
 
 
-def _run_sweep_locked(spec: SweepSpec, out: Path, *, scheduler: str | None, workers: int | None, force: bool,
-                      progress: bool, figures: bool) -> SweepResult:
+def _run_sweep_locked(
+    spec: SweepSpec,
+    out: Path,
+    *,
+    scheduler: str | None,
+    workers: int | None,
+    force: bool,
+    progress: bool,
+    figures: bool,
+) -> SweepResult:
     definition = {
         "experiment": spec.base["experiment"],
         "base": spec.base_path,
@@ -505,18 +540,37 @@ def _run_sweep_locked(spec: SweepSpec, out: Path, *, scheduler: str | None, work
         futures = {}
         try:
             for params, seed, rdir in jobs:
-                fut = client.submit(run_point, spec.base, spec.overrides, params, seed, spec.backend, str(rdir),
-                                    figures, pure=False, key=f"cosim-point-{rdir.relative_to(out)}-{time.time_ns()}")
+                fut = client.submit(
+                    run_point,
+                    spec.base,
+                    spec.overrides,
+                    params,
+                    seed,
+                    spec.backend,
+                    str(rdir),
+                    figures,
+                    pure=False,
+                    key=f"cosim-point-{rdir.relative_to(out)}-{time.time_ns()}",
+                )
                 futures[fut] = (params, seed, rdir)
-            bar = tqdm(total=len(jobs), desc="sweep", unit="run", disable=not progress_enabled(progress), dynamic_ncols=True)
+            bar = tqdm(
+                total=len(jobs), desc="sweep", unit="run", disable=not progress_enabled(progress), dynamic_ncols=True
+            )
             try:
                 for fut in as_completed(futures):
                     params, seed, rdir = futures[fut]
                     try:
                         rows.append(fut.result())
                     except Exception as exc:  # the task itself died (worker lost, unpicklable result)
-                        rows.append({**params, "seed": seed, "status": "failed",
-                                     "error": f"{type(exc).__name__}: {exc}", "run_dir": str(rdir)})
+                        rows.append(
+                            {
+                                **params,
+                                "seed": seed,
+                                "status": "failed",
+                                "error": f"{type(exc).__name__}: {exc}",
+                                "run_dir": str(rdir),
+                            }
+                        )
                     bar.update(1)
             finally:
                 bar.close()
@@ -543,8 +597,15 @@ def _run_sweep_locked(spec: SweepSpec, out: Path, *, scheduler: str | None, work
     counts = {s: sum(r["status"] == s for r in rows) for s in ("done", "skipped", "failed", "cancelled")}
     counts["stale"] = stale
     _write_tables(out, rows, list(spec.grid))
-    write_json(out / "sweep.json", {**definition, "status": "interrupted" if interrupted else "finished",
-                                     "counts": counts, "elapsed_s": round(elapsed, 3)})
+    write_json(
+        out / "sweep.json",
+        {
+            **definition,
+            "status": "interrupted" if interrupted else "finished",
+            "counts": counts,
+            "elapsed_s": round(elapsed, 3),
+        },
+    )
     result = SweepResult(out, rows, counts, elapsed)
     if interrupted:
         raise interrupted(sweep_summary_line(result) + f"; tables in {out}")

@@ -58,6 +58,7 @@ def __getattr__(name):
         return getattr(crossbar, name)
     raise AttributeError(f"module 'cosim.solvers' has no attribute {name!r}")
 
+
 BACKENDS = ("nodal", "ngspice", "ngspice-shared", "ngspice-batch")
 _NGSPICE_MODE = {"ngspice": "auto", "ngspice-shared": "shared", "ngspice-batch": "batch"}
 

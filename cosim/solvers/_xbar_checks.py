@@ -56,7 +56,6 @@ def _check_bias(spec: CrossbarSpec, bias: Bias) -> None:
         raise CrossbarSpecError(f"bias has shape {bias.shape}; the crossbar is {spec.shape}")
 
 
-
 #: largest relative rounding error of a cell current the solver accepts (issue 13)
 ROUNDING_TARGET = 1e-9
 

@@ -145,4 +145,3 @@ class _NewtonMixin:
             f"Newton's method did not converge in {self.max_newton} iterations "
             f"(last node-voltage update {lam * step:.3g} V, KCL residual {fnorm:.3g} A)"
         )
-

@@ -108,9 +108,7 @@ def crossbar_solution_from_circuit(circuit, solution) -> CrossbarSolution:
         if m:
             idx[m.group(1)].append((int(m.group(2)), int(m.group(3)), name))
     if not idx["wl"] or not idx["bl"]:
-        raise CrossbarSpecError(
-            f"circuit {circuit.title!r} is not a crossbar: it has no wl_<i>_<j> / bl_<i>_<j> nodes"
-        )
+        raise CrossbarSpecError(f"circuit {circuit.title!r} is not a crossbar: it has no wl_<i>_<j> / bl_<i>_<j> nodes")
     meta = circuit.meta.get("crossbar", {})
     rows = int(meta.get("rows", 1 + max(i for i, _, _ in idx["wl"] + idx["bl"])))
     cols = int(meta.get("cols", 1 + max(j for _, j, _ in idx["wl"] + idx["bl"])))

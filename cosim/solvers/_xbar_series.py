@@ -97,4 +97,3 @@ def _linear_iv(g):
         return g * v, np.broadcast_to(g, np.shape(v))
 
     return iv
-

@@ -418,7 +418,6 @@ class CrossbarSolver(_ReadsMixin, _NewtonMixin):
         return _assemble(self.spec, net, vw, vb, v_cell, v_dev, i_cell, v_wl, v_bl, info)
 
 
-
 # ----------------------------------------------------------------------------
 # one call
 # ----------------------------------------------------------------------------
@@ -503,4 +502,3 @@ def solve_crossbar(
     with np.errstate(divide="ignore"):
         g = 1.0 / r
     return CrossbarSolver(spec, backend=backend).read(g, v_in_v)
-

@@ -85,8 +85,23 @@ _LIB_CANDIDATES = (
 )
 # cards whose effect the backend controls itself
 _DROP_CARDS = (
-    ".op", ".dc", ".ac", ".tran", ".noise", ".tf", ".sens", ".pz", ".disto",
-    ".print", ".plot", ".four", ".meas", ".measure", ".save", ".probe", ".width",
+    ".op",
+    ".dc",
+    ".ac",
+    ".tran",
+    ".noise",
+    ".tf",
+    ".sens",
+    ".pz",
+    ".disto",
+    ".print",
+    ".plot",
+    ".four",
+    ".meas",
+    ".measure",
+    ".save",
+    ".probe",
+    ".width",
 )
 _ERROR_RE = re.compile(r"\berror\b|\baborted\b|\bfatal\b", re.I)
 
@@ -319,20 +334,31 @@ def _run_shared(title: str, body: list[str], tail: list[str]) -> dict[str, np.nd
             command("remcirc")
 
 
-def _run_batch(title: str, body: list[str], tail: list[str], control: list[str],
-               timeout_s: float) -> dict[str, np.ndarray]:
+def _run_batch(
+    title: str, body: list[str], tail: list[str], control: list[str], timeout_s: float
+) -> dict[str, np.ndarray]:
     """Run ``ngspice -b`` on the deck with a ``.control`` block writing an ASCII raw file."""
     exe = _binary()
     if exe is None:
         raise BackendUnavailableError(f"the ngspice program was not found on PATH; install it with `{INSTALL_HINT}`")
-    deck = [title or "cosim deck", *body, *tail, ".control", "set filetype=ascii", *control,
-            "write cosim_out.raw all", "quit 0", ".endc", ".end", ""]
+    deck = [
+        title or "cosim deck",
+        *body,
+        *tail,
+        ".control",
+        "set filetype=ascii",
+        *control,
+        "write cosim_out.raw all",
+        "quit 0",
+        ".endc",
+        ".end",
+        "",
+    ]
     with tempfile.TemporaryDirectory(prefix="cosim_ngspice_") as tmp:
         path = Path(tmp, "deck.cir")
         path.write_text("\n".join(deck))
         try:
-            proc = subprocess.run([exe, "-b", path.name], cwd=tmp, capture_output=True, text=True,
-                                  timeout=timeout_s)
+            proc = subprocess.run([exe, "-b", path.name], cwd=tmp, capture_output=True, text=True, timeout=timeout_s)
         except subprocess.TimeoutExpired:
             raise NgspiceError(f"ngspice -b did not finish within {timeout_s:g} s") from None
         output = (proc.stdout + "\n" + proc.stderr).splitlines()
@@ -359,8 +385,9 @@ def _resolve_mode(mode: str) -> str:
     return mode
 
 
-def run_ngspice(netlist_text: str, mode: str = "auto", *, options: dict | None = None,
-                timeout_s: float = BATCH_TIMEOUT_S) -> CircuitSolution:
+def run_ngspice(
+    netlist_text: str, mode: str = "auto", *, options: dict | None = None, timeout_s: float = BATCH_TIMEOUT_S
+) -> CircuitSolution:
     """DC operating point (``.op``) of a SPICE deck with ngspice.
 
     Parameters
@@ -401,8 +428,14 @@ def run_ngspice(netlist_text: str, mode: str = "auto", *, options: dict | None =
     return _to_solution(vectors, f"ngspice-{resolved}")
 
 
-def run_ngspice_tran(netlist_text: str, vectors: list[str], mode: str = "auto", *,
-                     options: dict | None = None, timeout_s: float = BATCH_TIMEOUT_S) -> dict[str, np.ndarray]:
+def run_ngspice_tran(
+    netlist_text: str,
+    vectors: list[str],
+    mode: str = "auto",
+    *,
+    options: dict | None = None,
+    timeout_s: float = BATCH_TIMEOUT_S,
+) -> dict[str, np.ndarray]:
     """Transient analysis of a SPICE deck with ngspice; the deck's own
     ``.tran`` card sets the time axis.
 

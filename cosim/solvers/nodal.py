@@ -274,9 +274,7 @@ def _merge_shorts(circuit: Circuit, extra: np.ndarray | None = None) -> tuple[np
         short[extra] = True
     if not short.any():
         return np.arange(n), n
-    graph = sp.coo_matrix(
-        (np.ones(int(short.sum())), (r.n_plus[short], r.n_minus[short])), shape=(n, n)
-    )
+    graph = sp.coo_matrix((np.ones(int(short.sum())), (r.n_plus[short], r.n_minus[short])), shape=(n, n))
     n_comp, labels = connected_components(graph, directed=False)
     # relabel so that ground's group is 0, the other groups keep their order
     perm = np.arange(n_comp)
@@ -432,8 +430,10 @@ def _near_text(circuit: Circuit, idx: np.ndarray, excess: np.ndarray) -> str:
     k = int(np.argmax(excess))
     name, val = r.names[int(idx[k])], float(r.params["value"][int(idx[k])])
     more = f" (and {idx.size - 1} more)" if idx.size > 1 else ""
-    return (f"resistor {name!r} ({val:.3g} ohm){more} is {excess[k]:.3g} times more conductive than the "
-            f"resistors around it, beyond the {SHORT_RATIO:.3g} that float64 can resolve")
+    return (
+        f"resistor {name!r} ({val:.3g} ohm){more} is {excess[k]:.3g} times more conductive than the "
+        f"resistors around it, beyond the {SHORT_RATIO:.3g} that float64 can resolve"
+    )
 
 
 def _check_not_blank(circuit: Circuit) -> None:
@@ -487,8 +487,9 @@ def check_circuit(circuit: Circuit, *, merge_near_shorts: bool = True) -> None:
     _MNA(circuit)  # source loops (after merging shorts)
 
 
-def _limit(vd_new: np.ndarray, vd_old: np.ndarray, i_old: np.ndarray, g_old: np.ndarray,
-           i_s: np.ndarray, v_0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _limit(
+    vd_new: np.ndarray, vd_old: np.ndarray, i_old: np.ndarray, g_old: np.ndarray, i_s: np.ndarray, v_0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """SPICE-style limiting of the next selector linearisation voltages.
 
     Returns ``(v_next, limited_mask)``; see the module docstring.
@@ -617,7 +618,8 @@ def _newton(mna: _MNA, *, vntol_v: float, reltol: float, abstol_a: float, max_it
         k_r, k_v = int(np.argmax(excess_r)), int(np.argmax(excess_v))
         step = (
             f"largest voltage step {dv[k_v]:.3g} V at node {mna.node_name_of_unknown(k_v)!r}"
-            if x_prev is not None else "no voltage step yet (first iteration)"
+            if x_prev is not None
+            else "no voltage step yet (first iteration)"
         )
         report = (
             f"worst KCL residual {abs(resid[k_r]):.3g} A at node {mna.node_name_of_unknown(k_r)!r} "
@@ -633,7 +635,7 @@ def _newton(mna: _MNA, *, vntol_v: float, reltol: float, abstol_a: float, max_it
 
 def _solution(mna: _MNA, x: np.ndarray) -> CircuitSolution:
     v_full = mna.full_voltages(x)[mna.node_map]
-    currents = x[mna.n_nodes:]
+    currents = x[mna.n_nodes :]
     return CircuitSolution(
         node_voltages_v=dict(zip(mna.circuit.node_names, v_full.tolist())),
         source_currents_a=dict(zip(mna.vs.names, currents.tolist())),

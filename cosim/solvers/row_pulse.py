@@ -112,7 +112,7 @@ class LinePulseSolution:
             # word line i left of the cell: source voltage minus I times the resistance to the driver
             head = np.cumsum(spec.r_wordline_ohm[self.rows, :], axis=1) + spec.r_driver_ohm[self.rows, None]
             row_v = v_wl[self.rows, None] - self.i_cell_a[:, None] * head  # (k, cols); right of j: dead end
-            row_v[:, j + 1:] = row_v[:, j : j + 1]
+            row_v[:, j + 1 :] = row_v[:, j : j + 1]
             vw[self.rows] = row_v
         v_cell = vw - vb
         v_dev = np.where(bias.selected, v_cell, 0.0)
@@ -254,15 +254,32 @@ def solve_line_pulse(spec: CrossbarSpec, g_cell_s: np.ndarray, bias: Bias) -> Li
         end_v = x[0] if axis == "row" else x[-1]
         p_wires += (v_src - end_v) ** 2 / r_end
     return LinePulseSolution(
-        spec=spec, bias=bias, axis=axis, line=line, rows=rows_k, cols=cols_k, v_cell_v=v_cell,
-        i_cell_a=i_cell, v_line_v=x, r_branch_ohm=r_branch, power_cells_w=float(np.sum(i_cell * v_cell)),
-        power_wires_w=p_wires, open_selected=bool((bias.selected & (g_cell_s == 0)).any()),
+        spec=spec,
+        bias=bias,
+        axis=axis,
+        line=line,
+        rows=rows_k,
+        cols=cols_k,
+        v_cell_v=v_cell,
+        i_cell_a=i_cell,
+        v_line_v=x,
+        r_branch_ohm=r_branch,
+        power_cells_w=float(np.sum(i_cell * v_cell)),
+        power_wires_w=p_wires,
+        open_selected=bool((bias.selected & (g_cell_s == 0)).any()),
     )
 
 
-def solve_line_pulses(spec: CrossbarSpec, g_k: np.ndarray, axis: str, line_p: np.ndarray,
-                      v_line_p: np.ndarray, cell_pulse: np.ndarray, cell_other: np.ndarray,
-                      v_other: np.ndarray):
+def solve_line_pulses(
+    spec: CrossbarSpec,
+    g_k: np.ndarray,
+    axis: str,
+    line_p: np.ndarray,
+    v_line_p: np.ndarray,
+    cell_pulse: np.ndarray,
+    cell_other: np.ndarray,
+    v_other: np.ndarray,
+):
     """Many independent one-line ideal-selector pulses at once (the trees of :func:`solve_line_pulse`).
 
     Each pulse ``p`` drives line ``line_p[p]`` (a word line for ``axis="row"``,

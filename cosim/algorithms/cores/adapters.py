@@ -44,8 +44,9 @@ class LIFNeuron:
     ([False, True, False], [1.5, 0.0, 0.5])
     """
 
-    def __init__(self, threshold: float = 1e-3, leakage: float = 1.0, leak_mode: str = "proper",
-                 wta: bool = False) -> None:
+    def __init__(
+        self, threshold: float = 1e-3, leakage: float = 1.0, leak_mode: str = "proper", wta: bool = False
+    ) -> None:
         self.lif = LIF(threshold, leakage, leak_mode)
         self.threshold = self.lif.threshold_v
         self.wta = bool(wta)

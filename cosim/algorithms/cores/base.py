@@ -188,9 +188,19 @@ class PulsedSynapses:
 
     kind = "memristive"
 
-    def __init__(self, array, rows, cols, *, up_amplitude_v: float = -1.2, up_width_s: float = 1e-6,
-                 down_amplitude_v: float = 1.2, down_width_s: float = 30e-6, scheme: str = "ideal",
-                 dead_zone_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        array,
+        rows,
+        cols,
+        *,
+        up_amplitude_v: float = -1.2,
+        up_width_s: float = 1e-6,
+        down_amplitude_v: float = 1.2,
+        down_width_s: float = 30e-6,
+        scheme: str = "ideal",
+        dead_zone_s: float = 0.0,
+    ) -> None:
         rows = np.asarray(rows, dtype=np.int64)
         cols = np.asarray(cols, dtype=np.int64)
         if rows.ndim != 2 or rows.shape != cols.shape:
@@ -222,14 +232,21 @@ class PulsedSynapses:
         e0 = self.array.energy_j
         in_rows = self.rows[:, 0]
         for o in range(self.shape[1]):  # one bias per output and polarity: a loop over bit lines, not cells
-            for mask, (amp, width) in ((dw_s[:, o] > self.dead_zone_s, self.up),
-                                       (dw_s[:, o] < -self.dead_zone_s, self.down)):
+            for mask, (amp, width) in (
+                (dw_s[:, o] > self.dead_zone_s, self.up),
+                (dw_s[:, o] < -self.dead_zone_s, self.down),
+            ):
                 if mask.any():
                     self.array.write(in_rows[mask], [int(self.cols[0, o])], amp, width, scheme=self.scheme)
                     pulses += 1
                     cells += int(mask.sum())
-        return {"cells": cells, "pulses": pulses, "steps": cells, "energy_j": float(self.array.energy_j - e0),
-                "converged": cells}
+        return {
+            "cells": cells,
+            "pulses": pulses,
+            "steps": cells,
+            "energy_j": float(self.array.energy_j - e0),
+            "converged": cells,
+        }
 
 
 class MappedSynapses:
@@ -358,8 +375,9 @@ class SynapseConfig:
         return 0.0, self.w_max / g_hi
 
 
-def build_synapses(cfg: SynapseConfig, w_init: np.ndarray, *, backend: str = "ideal",
-                   rng: np.random.Generator | None = None):
+def build_synapses(
+    cfg: SynapseConfig, w_init: np.ndarray, *, backend: str = "ideal", rng: np.random.Generator | None = None
+):
     """Synapses holding ``w_init`` (n_in, n_out) as ``cfg`` says, on ``backend``.
 
     Memristive synapses sit on their own ``n_in x n_out`` array (input ``i``
@@ -404,14 +422,35 @@ def build_synapses(cfg: SynapseConfig, w_init: np.ndarray, *, backend: str = "id
     array = CrossbarArray(Messaris2017(**NEUROPACK_2022), 1.0 / g0, **kw)
     rows, cols = direct_layout(n_in, n_out)
     if cfg.programming == "pulse":
-        inner = PulsedSynapses(array, rows, cols, up_amplitude_v=cfg.pulse_up_v, up_width_s=cfg.pulse_up_width_s,
-                               down_amplitude_v=cfg.pulse_down_v, down_width_s=cfg.pulse_down_width_s,
-                               scheme=cfg.scheme)
+        inner = PulsedSynapses(
+            array,
+            rows,
+            cols,
+            up_amplitude_v=cfg.pulse_up_v,
+            up_width_s=cfg.pulse_up_width_s,
+            down_amplitude_v=cfg.pulse_down_v,
+            down_width_s=cfg.pulse_down_width_s,
+            scheme=cfg.scheme,
+        )
     else:
-        write = dict(options=NEUROPACK_OPTIONS, tolerance=cfg.tolerance, max_steps=cfg.max_steps,
-                     predictor=cfg.predictor, scheme=cfg.scheme, v_read_v=cfg.v_read_v)
-        inner = MemristiveSynapses(array, rows, cols, r_min_ohm=cfg.r_min_ohm, r_max_ohm=cfg.r_max_ohm,
-                                   forward=cfg.forward, v_read_v=cfg.v_read_v, write=write)
+        write = dict(
+            options=NEUROPACK_OPTIONS,
+            tolerance=cfg.tolerance,
+            max_steps=cfg.max_steps,
+            predictor=cfg.predictor,
+            scheme=cfg.scheme,
+            v_read_v=cfg.v_read_v,
+        )
+        inner = MemristiveSynapses(
+            array,
+            rows,
+            cols,
+            r_min_ohm=cfg.r_min_ohm,
+            r_max_ohm=cfg.r_max_ohm,
+            forward=cfg.forward,
+            v_read_v=cfg.v_read_v,
+            write=write,
+        )
     return MappedSynapses(inner, g_ref, scale)
 
 
@@ -525,8 +564,9 @@ class Core:
             return dict(_ZERO_STATS)
         return self.synapses.update(dw)
 
-    def step(self, pre: np.ndarray, target: int | None = None, *, learn: bool = True,
-             phase: str = "train") -> tuple[Seen, dict]:
+    def step(
+        self, pre: np.ndarray, target: int | None = None, *, learn: bool = True, phase: str = "train"
+    ) -> tuple[Seen, dict]:
         """``present`` then (when ``learn`` and a target is given) ``learn``."""
         seen = self.present(pre, phase=phase)
         stats = self.learn(seen, target) if (learn and target is not None) else dict(_ZERO_STATS)

@@ -109,14 +109,23 @@ class TwoLayerNet:
         Samples whose changes are summed before one write of each layer.
     """
 
-    def __init__(self, hidden: Core, output: Core, *, n_steps: int = 10, feedback: Literal["drtp", "bp"] = "drtp",
-                 batch_size: int = 1) -> None:
+    def __init__(
+        self,
+        hidden: Core,
+        output: Core,
+        *,
+        n_steps: int = 10,
+        feedback: Literal["drtp", "bp"] = "drtp",
+        batch_size: int = 1,
+    ) -> None:
         if hidden.n_outputs != output.n_inputs:
             raise CoreError(f"layer shapes do not chain: {hidden.synapses.shape} then {output.synapses.shape}")
         if feedback not in ("drtp", "bp"):
             raise CoreError(f"unknown feedback {feedback!r}; expected 'drtp' or 'bp'")
         if not isinstance(hidden.rule, DRTPHiddenRule) or not isinstance(output.rule, OutputDeltaRule):
-            raise CoreError("TwoLayerNet needs a DRTPHiddenRule on the hidden core and an OutputDeltaRule on the output")
+            raise CoreError(
+                "TwoLayerNet needs a DRTPHiddenRule on the hidden core and an OutputDeltaRule on the output"
+            )
         if n_steps < 1 or batch_size < 1:
             raise CoreError(f"n_steps and batch_size must be >= 1, got {n_steps!r}, {batch_size!r}")
         self.hidden, self.output = hidden, output
@@ -152,8 +161,11 @@ class TwoLayerNet:
         """Write the accumulated changes of both layers (one update each)."""
         stats = []
         for core, dw in zip((self.hidden, self.output), self._dw):
-            stats.append(core.synapses.update(dw) if dw.any() else {"cells": 0, "pulses": 0, "steps": 0,
-                                                                     "energy_j": 0.0, "converged": 0})
+            stats.append(
+                core.synapses.update(dw)
+                if dw.any()
+                else {"cells": 0, "pulses": 0, "steps": 0, "energy_j": 0.0, "converged": 0}
+            )
             dw[:] = 0.0
         self._pending = 0
         return stats

@@ -82,8 +82,19 @@ class Izhikevich:
     [3, 0]
     """
 
-    def __init__(self, a=0.02, b=0.2, c=-65.0, d=8.0, *, v_peak_mv: float = 30.0, v_init_mv: float = -65.0,
-                 scheme: Literal["paper", "euler"] = "paper", dt_ms: float = 1.0, current_gain: float = 1.0) -> None:
+    def __init__(
+        self,
+        a=0.02,
+        b=0.2,
+        c=-65.0,
+        d=8.0,
+        *,
+        v_peak_mv: float = 30.0,
+        v_init_mv: float = -65.0,
+        scheme: Literal["paper", "euler"] = "paper",
+        dt_ms: float = 1.0,
+        current_gain: float = 1.0,
+    ) -> None:
         if scheme not in ("paper", "euler"):
             raise CoreError(f"unknown scheme {scheme!r}; expected 'paper' or 'euler'")
         if not (np.isfinite(dt_ms) and dt_ms > 0):
@@ -138,5 +149,4 @@ class Izhikevich:
         return spikes, np.stack([v, u, shown])
 
     def __repr__(self) -> str:
-        return (f"Izhikevich(a={self.a}, b={self.b}, c={self.c}, d={self.d}, scheme={self.scheme!r}, "
-                f"dt_ms={self.dt_ms})")
+        return f"Izhikevich(a={self.a}, b={self.b}, c={self.c}, d={self.d}, scheme={self.scheme!r}, dt_ms={self.dt_ms})"

@@ -61,8 +61,14 @@ def kernel(s_ms, tau_ms: float = 20.0, tau_s_ms: float = 5.0) -> np.ndarray:
     return np.where(s > 0, k, 0.0)
 
 
-def kernel_traces(spike_times_ms: np.ndarray, n_steps: int, dt_ms: float = 1.0, tau_ms: float = 20.0,
-                  tau_s_ms: float = 5.0, dtype=np.float64) -> np.ndarray:
+def kernel_traces(
+    spike_times_ms: np.ndarray,
+    n_steps: int,
+    dt_ms: float = 1.0,
+    tau_ms: float = 20.0,
+    tau_s_ms: float = 5.0,
+    dtype=np.float64,
+) -> np.ndarray:
     """Kernel trace of every afferent on the grid ``t_k = k dt_ms``: ``K(t_k - t_i)``.
 
     Parameters

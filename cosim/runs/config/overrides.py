@@ -202,14 +202,22 @@ def apply_overrides(mapping: Mapping, overrides: Sequence[str], config_cls: type
                 elif dataclasses.is_dataclass(nxt):
                     nxt = target[name] = to_dict(nxt)
                 elif not isinstance(nxt, dict):
-                    raise ConfigError(f"config key {'.'.join(parts[: depth + 1])!r} is not a section; cannot set {key!r}")
+                    raise ConfigError(
+                        f"config key {'.'.join(parts[: depth + 1])!r} is not a section; cannot set {key!r}"
+                    )
                 target = nxt
-                cls = tp if tp is not None and (dataclasses.is_dataclass(tp) or typing.get_origin(tp) in (dict, Mapping)) else None
+                cls = (
+                    tp
+                    if tp is not None and (dataclasses.is_dataclass(tp) or typing.get_origin(tp) in (dict, Mapping))
+                    else None
+                )
                 if tp is not None and cls is None:
                     # optional nested dataclass: `Sub | None`
                     for alt in typing.get_args(tp):
                         if isinstance(alt, type) and dataclasses.is_dataclass(alt):
                             cls = alt
                     if cls is None:
-                        raise ConfigError(f"config key {'.'.join(parts[: depth + 1])!r} is not a section; cannot set {key!r}")
+                        raise ConfigError(
+                            f"config key {'.'.join(parts[: depth + 1])!r} is not a section; cannot set {key!r}"
+                        )
     return out

@@ -1,5 +1,4 @@
-"""Config validation: a TOML mapping into a typed dataclass instance, and back to plain data.
-"""
+"""Config validation: a TOML mapping into a typed dataclass instance, and back to plain data."""
 
 from __future__ import annotations
 

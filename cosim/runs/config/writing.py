@@ -78,9 +78,12 @@ def toml_inline(v: Any) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(toml_inline(x) for x in v) + "]"
     if isinstance(v, Mapping):
-        items = (f"{k if _BARE_KEY.fullmatch(str(k)) else toml_inline(str(k))} = {toml_inline(x)}"
-                 for k, x in v.items() if x is not None)
+        items = (
+            f"{k if _BARE_KEY.fullmatch(str(k)) else toml_inline(str(k))} = {toml_inline(x)}"
+            for k, x in v.items()
+            if x is not None
+        )
         return "{" + ", ".join(items) + "}"
     if isinstance(v, float) and not math.isfinite(v):
         return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-    return tomli_w.dumps({"v": _prune(v, "value")})[len("v = "):].rstrip("\n")
+    return tomli_w.dumps({"v": _prune(v, "value")})[len("v = ") :].rstrip("\n")

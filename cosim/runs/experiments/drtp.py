@@ -118,10 +118,16 @@ def _hidden_neuron(cfg: DRTPConfig):
 def build_net(cfg: DRTPConfig, feedback: str, weights: str, init: dict, backend: str, rng) -> TwoLayerNet:
     """The network of one variant from the shared initial weights ``init`` (w1, w2, B)."""
     syn = replace(cfg.synapses, weights=weights)
-    hidden = Core(build_synapses(syn, init["w1"], backend=backend, rng=rng), _hidden_neuron(cfg),
-                  DRTPHiddenRule(init["B"], cfg.lr_hidden, cfg.surrogate_lo, cfg.surrogate_hi))
-    output = Core(build_synapses(syn, init["w2"], backend=backend, rng=rng), LIFNeuron(cfg.output_threshold, 0.0),
-                  OutputDeltaRule(cfg.lr_output))
+    hidden = Core(
+        build_synapses(syn, init["w1"], backend=backend, rng=rng),
+        _hidden_neuron(cfg),
+        DRTPHiddenRule(init["B"], cfg.lr_hidden, cfg.surrogate_lo, cfg.surrogate_hi),
+    )
+    output = Core(
+        build_synapses(syn, init["w2"], backend=backend, rng=rng),
+        LIFNeuron(cfg.output_threshold, 0.0),
+        OutputDeltaRule(cfg.lr_output),
+    )
     return TwoLayerNet(hidden, output, n_steps=cfg.n_steps, feedback=feedback, batch_size=cfg.batch_size)
 
 
@@ -137,9 +143,11 @@ def run_drtp(config: DRTPConfig, ctx) -> dict:
     data = load_dataset(cfg.dataset, n_train=cfg.n_train, n_test=cfg.n_test, seed=cfg.data_seed, threshold=thr)
     n_in, n_h = data.n_inputs, cfg.n_hidden
     rng = ctx.rng
-    init = {"w1": rng.uniform(-1, 1, (n_in, n_h)) * np.sqrt(3.0 / n_in),
-            "w2": rng.uniform(-1, 1, (n_h, 10)) * np.sqrt(3.0 / n_h),
-            "B": rng.uniform(-1, 1, (10, n_h))}
+    init = {
+        "w1": rng.uniform(-1, 1, (n_in, n_h)) * np.sqrt(3.0 / n_in),
+        "w2": rng.uniform(-1, 1, (n_h, 10)) * np.sqrt(3.0 / n_h),
+        "B": rng.uniform(-1, 1, (10, n_h)),
+    }
     acc, test_curve, train_curve, pulses, times, nets = {}, {}, {}, {}, {}, {}
     for name in cfg.variants:
         feedback, weights = _VARIANTS[name]
@@ -178,14 +186,26 @@ def run_drtp(config: DRTPConfig, ctx) -> dict:
         from cosim.plots import cores as plots
 
         ctx.save_figure(plots.accuracy_per_epoch(test_curve, f"{cfg.dataset}: test accuracy"), "accuracy_per_epoch.png")
-        ctx.save_figure(plots.weight_images(w1[:, :20], data.image_shape, f"{last}: input weights of hidden 0-19"),
-                        "hidden_weights.png")
-        ctx.save_figure(plots.weight_images(w2, (n_h // 10, 10) if n_h % 10 == 0 else (n_h, 1),
-                                            f"{last}: hidden -> output weights"), "output_weights.png")
+        ctx.save_figure(
+            plots.weight_images(w1[:, :20], data.image_shape, f"{last}: input weights of hidden 0-19"),
+            "hidden_weights.png",
+        )
+        ctx.save_figure(
+            plots.weight_images(
+                w2, (n_h // 10, 10) if n_h % 10 == 0 else (n_h, 1), f"{last}: hidden -> output weights"
+            ),
+            "output_weights.png",
+        )
         seen_h, seen_o = net.forward(data.x_test[0], phase="test")
-        ctx.save_figure(plots.raster(seen_h.spikes, seen_o.spikes, 1.0,
-                                     f"test image (label {data.y_test[0]}): hidden (top) and output spikes"),
-                        "raster.png")
+        ctx.save_figure(
+            plots.raster(
+                seen_h.spikes,
+                seen_o.spikes,
+                1.0,
+                f"test image (label {data.y_test[0]}): hidden (top) and output spikes",
+            ),
+            "raster.png",
+        )
     ctx.log(f"drtp: test accuracy {acc} ({backend})")
     return metrics
 

@@ -85,8 +85,9 @@ def run_presets(config: IzhikevichPresetsConfig, ctx) -> dict:
     if cfg.figures and ctx.figures:
         from cosim.plots.cores import membrane_panels
 
-        ctx.save_figure(membrane_panels(traces, dt, current, f"Izhikevich presets, step I = {cfg.current}"),
-                        "presets.png")
+        ctx.save_figure(
+            membrane_panels(traces, dt, current, f"Izhikevich presets, step I = {cfg.current}"), "presets.png"
+        )
     ctx.log("izhikevich_presets: " + ", ".join(f"{k} {m['spike_count']}" for k, m in out.items()))
     return {"presets": out, "scheme": cfg.scheme}
 

@@ -120,9 +120,17 @@ def _rule(config: Manhattan4x4Config) -> ManhattanRule:
     c = config.circuit
     try:
         return ManhattanRule(
-            beta_per_a=config.beta_per_a, target=config.target, max_updates=config.max_updates,
-            delta_rule=config.delta_rule, update_rule="forward", amplitude_v=c.amplitude_v, width_s=c.width_s,
-            scheme=c.scheme, grouping=c.grouping, stop_rule="band", check_after_last=config.check_after_last,
+            beta_per_a=config.beta_per_a,
+            target=config.target,
+            max_updates=config.max_updates,
+            delta_rule=config.delta_rule,
+            update_rule="forward",
+            amplitude_v=c.amplitude_v,
+            width_s=c.width_s,
+            scheme=c.scheme,
+            grouping=c.grouping,
+            stop_rule="band",
+            check_after_last=config.check_after_last,
         )
     except ManhattanConfigError as exc:
         msg = str(exc)
@@ -137,11 +145,16 @@ def save_training_figures(ctx, hist, task, rows, cols, target, names, tag: str) 
 
     if not ctx.figures:
         return
-    ctx.save_figure(mp.plot_conductances(hist.g_s, rows, cols, title=f"Conductances per device ({tag})"),
-                    "conductances.png")
+    ctx.save_figure(
+        mp.plot_conductances(hist.g_s, rows, cols, title=f"Conductances per device ({tag})"), "conductances.png"
+    )
     ctx.save_figure(mp.plot_weights(hist.weights_s, title=f"Weights G+ - G- ({tag})"), "weights.png")
-    ctx.save_figure(mp.plot_activations(hist.activation, task.labels, target, pattern_names=names,
-                                        title=f"Activations per pattern ({tag})"), "activations.png")
+    ctx.save_figure(
+        mp.plot_activations(
+            hist.activation, task.labels, target, pattern_names=names, title=f"Activations per pattern ({tag})"
+        ),
+        "activations.png",
+    )
     ctx.save_figure(mp.plot_error(hist.error, title=f"Total error per epoch ({tag})"), "error.png")
     g_final = hist.g_s[-1][np.ix_(rows, cols)]
     ctx.save_figure(mp.plot_conductances_3d(g_final, title=f"Final conductances ({tag})"), "final_conductances_3d.png")
@@ -180,8 +193,13 @@ def run_manhattan_4x4(config: Manhattan4x4Config, ctx) -> dict:
             raise ManhattanConfigError(f"{key} must be > 0, got {val!r}")
     shifts = reference_shifts_s(ctx.seed).reshape(4, 4)
     array = measured_4x4_array(
-        shifts, k_scale=config.k_scale, backend=backend, r_wire_ohm=c.r_wire_ohm, r_driver_ohm=c.r_driver_ohm,
-        r_sense_ohm=c.r_sense_ohm, v_threshold_v=c.v_threshold_v,
+        shifts,
+        k_scale=config.k_scale,
+        backend=backend,
+        r_wire_ohm=c.r_wire_ohm,
+        r_driver_ohm=c.r_driver_ohm,
+        r_sense_ohm=c.r_sense_ohm,
+        v_threshold_v=c.v_threshold_v,
     )
     task = reference_task(config.v_in_v)
     bar = ctx.progress(total=config.max_updates + 1, desc="epochs")
@@ -253,8 +271,12 @@ def run_manhattan_seeds(config: ManhattanSeedsConfig, ctx) -> dict:
     if config.first_seed < 0:
         raise ManhattanConfigError(f"first_seed must be >= 0, got {config.first_seed!r}")
     settings = ReferenceSettings(
-        beta_per_a=config.beta_per_a, target=config.target, k_scale=config.k_scale,
-        max_updates=config.max_updates, v_in_v=config.v_in_v, update_rule=config.update_rule,
+        beta_per_a=config.beta_per_a,
+        target=config.target,
+        k_scale=config.k_scale,
+        max_updates=config.max_updates,
+        v_in_v=config.v_in_v,
+        update_rule=config.update_rule,
         delta_rule=config.delta_rule,
     )
     curve = load_curve_s()
@@ -267,8 +289,15 @@ def run_manhattan_seeds(config: ManhattanSeedsConfig, ctx) -> dict:
     smooth[k_out] = 0.5 * (curve[k_out - 1] + curve[k_out + 1])
     b_smooth = train_reference(seeds, settings, curve_s=smooth)
     upd = b.updates[conv]
-    ctx.save_trace("seeds", seeds=seeds, converged=b.converged, updates=b.updates, final_error=b.error[:, -1],
-                   test_accuracy=b.test_accuracy, converged_without_outlier=b_smooth.converged)
+    ctx.save_trace(
+        "seeds",
+        seeds=seeds,
+        converged=b.converged,
+        updates=b.updates,
+        final_error=b.error[:, -1],
+        test_accuracy=b.test_accuracy,
+        converged_without_outlier=b_smooth.converged,
+    )
     metrics = {
         "n_seeds": int(seeds.size),
         "fraction_converged": float(b.converged.mean()),

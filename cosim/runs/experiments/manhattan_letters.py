@@ -10,6 +10,7 @@ import numpy as np
 from cosim.algorithms.manhattan import ManhattanConfigError, ManhattanRule, train_manhattan
 from cosim.runs.experiments.manhattan_4x4 import history_metrics, save_training_figures
 
+
 @dataclass
 class LettersConfig:
     """Settings of ``prezioso_letters`` (Prezioso et al., Nature 521, 61, 2015).
@@ -122,16 +123,29 @@ def letters_array(config: LettersConfig, rng: np.random.Generator, backend: str)
             f"device_card {config.device_card!r}: cannot start its devices at r0_min_ohm..r0_max_ohm = "
             f"{config.r0_min_ohm!r}..{config.r0_max_ohm!r} ohm ({exc})"
         ) from None
-    spec = CrossbarSpec(n, n, r_wordline_ohm=config.r_wire_ohm, r_bitline_ohm=config.r_wire_ohm,
-                        r_driver_ohm=config.r_driver_ohm, r_sense_ohm=config.r_sense_ohm)
+    spec = CrossbarSpec(
+        n,
+        n,
+        r_wordline_ohm=config.r_wire_ohm,
+        r_bitline_ohm=config.r_wire_ohm,
+        r_driver_ohm=config.r_driver_ohm,
+        r_sense_ohm=config.r_sense_ohm,
+    )
     return CrossbarArray(model, state0, spec=spec, backend=backend, rng=rng)
 
 
 def letters_rule(config: LettersConfig) -> ManhattanRule:
     return ManhattanRule(
-        beta_per_a=config.beta_per_a, target=config.target, max_updates=config.max_updates,
-        delta_rule=config.delta_rule, update_rule=config.update_rule, amplitude_v=config.amplitude_v,
-        width_s=config.width_s, scheme=config.scheme, grouping=config.grouping, stop_rule="argmax",
+        beta_per_a=config.beta_per_a,
+        target=config.target,
+        max_updates=config.max_updates,
+        delta_rule=config.delta_rule,
+        update_rule=config.update_rule,
+        amplitude_v=config.amplitude_v,
+        width_s=config.width_s,
+        scheme=config.scheme,
+        grouping=config.grouping,
+        stop_rule="argmax",
     )
 
 
@@ -158,8 +172,12 @@ def run_letters(config: LettersConfig, ctx) -> dict:
     bar.close()
     ctx.save_trace("trace", **hist.arrays())
     save_training_figures(ctx, hist, task, range(10), range(6), config.target, None, f"letters, {backend}")
-    metrics = {"seed": ctx.seed, "backend": backend, **history_metrics(hist),
-               "epochs_to_100_percent": int(hist.updates) if hist.converged else None}
+    metrics = {
+        "seed": ctx.seed,
+        "backend": backend,
+        **history_metrics(hist),
+        "epochs_to_100_percent": int(hist.updates) if hist.converged else None,
+    }
     ctx.log(
         f"prezioso_letters seed {ctx.seed} on {backend} (r_wire {config.r_wire_ohm} ohm, {config.scheme}): "
         f"100 % after {metrics['epochs_to_100_percent']} epochs; final accuracy {metrics['final_train_accuracy']:.3f}"

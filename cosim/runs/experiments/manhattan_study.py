@@ -65,22 +65,33 @@ def run_study(config: StudyConfig, ctx) -> dict:
             raise ManhattanConfigError(f"array_sizes: {n!r} must be >= 10")
     if config.n_seeds < 1:
         raise ManhattanConfigError(f"n_seeds must be >= 1, got {config.n_seeds!r}")
-    grid = [(n, r, s, k) for n in config.array_sizes for r in config.r_wire_ohm for s in config.schemes
-            for k in range(config.n_seeds)]
+    grid = [
+        (n, r, s, k)
+        for n in config.array_sizes
+        for r in config.r_wire_ohm
+        for s in config.schemes
+        for k in range(config.n_seeds)
+    ]
     rows = []
     for n, r, s, k in ctx.progress(grid, desc="grid"):
         cfg = dataclasses.replace(config.letters, array_size=int(n), r_wire_ohm=float(r), scheme=s)
         seed = ctx.seed + k
         hist, _ = train_letters(cfg, np.random.default_rng(seed), backend)
         vmin = hist.v_selected_min_v[np.isfinite(hist.v_selected_min_v)]
-        rows.append({
-            "array_size": int(n), "r_wire_ohm": float(r), "scheme": s, "seed": seed,
-            "converged": bool(hist.converged),
-            "epochs": int(hist.updates) if hist.converged else None,
-            "final_error": float(hist.final_error), "final_accuracy": float(hist.accuracy[-1]),
-            "v_selected_min_v": float(vmin.min()) if vmin.size else None,
-            "write_energy_j": float(hist.energy_j.sum()),
-        })
+        rows.append(
+            {
+                "array_size": int(n),
+                "r_wire_ohm": float(r),
+                "scheme": s,
+                "seed": seed,
+                "converged": bool(hist.converged),
+                "epochs": int(hist.updates) if hist.converged else None,
+                "final_error": float(hist.final_error),
+                "final_accuracy": float(hist.accuracy[-1]),
+                "v_selected_min_v": float(vmin.min()) if vmin.size else None,
+                "write_energy_j": float(hist.energy_j.sum()),
+            }
+        )
         ctx.checkpoint({"done": len(rows), "of": len(grid)})
     keys = list(rows[0])
     from cosim.atomic import atomic_path
@@ -89,12 +100,17 @@ def run_study(config: StudyConfig, ctx) -> dict:
         fh.write(",".join(keys) + "\n")
         for row in rows:
             fh.write(",".join("" if row[k] is None else str(row[k]) for k in keys) + "\n")
-    ctx.save_trace("study", **{k: np.array([np.nan if row[k] is None else row[k] for row in rows])
-                               for k in keys if k != "scheme"}, scheme=np.array([row["scheme"] for row in rows]))
+    ctx.save_trace(
+        "study",
+        **{k: np.array([np.nan if row[k] is None else row[k] for row in rows]) for k in keys if k != "scheme"},
+        scheme=np.array([row["scheme"] for row in rows]),
+    )
     if ctx.figures:
         cap = config.letters.max_updates
-        for key, name, label in (("epochs", "study_epochs.png", f"epochs to 100 % (not reached: {cap + 5})"),
-                                 ("final_error", "study_final_error.png", "final total error")):
+        for key, name, label in (
+            ("epochs", "study_epochs.png", f"epochs to 100 % (not reached: {cap + 5})"),
+            ("final_error", "study_final_error.png", "final total error"),
+        ):
             import matplotlib
 
             matplotlib.use("Agg")

@@ -211,15 +211,20 @@ def run_read_accuracy(cfg: ReadAccuracyConfig, ctx) -> dict:
     i_vg = v @ g
     metrics: dict = {
         "rel_error": _rel(full.output_currents_a, ref.output_currents_a),
-        "rel_error_max": float(np.max(np.abs(full.output_currents_a - ref.output_currents_a) / np.abs(ref.output_currents_a))),
+        "rel_error_max": float(
+            np.max(np.abs(full.output_currents_a - ref.output_currents_a) / np.abs(ref.output_currents_a))
+        ),
         "rel_error_vs_vg": _rel(full.output_currents_a, i_vg),
     }
     ctx.checkpoint(metrics)
     steps.update(1)
     # the selected cell alone with v_read across it: a 1 x 1 array, ideal wires
     alone_cfg = ReadAccuracyConfig(**{**cfg.__dict__, "size": 1})
-    i_alone = float(CrossbarSolver(_spec(alone_cfg, wires=False), backend=cfg.backend, tol=cfg.solver_tol)
-                    .read(np.array([[g[sel]]]), np.array([cfg.v_read_v])).output_currents_a[0])
+    i_alone = float(
+        CrossbarSolver(_spec(alone_cfg, wires=False), backend=cfg.backend, tol=cfg.solver_tol)
+        .read(np.array([[g[sel]]]), np.array([cfg.v_read_v]))
+        .output_currents_a[0]
+    )
     for unselected in ("grounded", "floating"):
         try:
             sol = wired.apply(g, single_cell_bias(n, sel, cfg.v_read_v, unselected))
@@ -248,11 +253,20 @@ def run_read_accuracy(cfg: ReadAccuracyConfig, ctx) -> dict:
     if ctx.figures:
         from cosim.plots.studies import plot_read_point
 
-        ctx.save_figure(plot_read_point(full.cell_voltages_v[0], v[0], full.output_currents_a[0],
-                                        ref.output_currents_a[0], title=f"{cfg.cell} {n}x{n}, {cfg.r_wire_ohm:g} ohm/segment"),
-                        "read_point.png")
-    ctx.log(f"read_accuracy {cfg.cell} {n}x{n} r_wire={cfg.r_wire_ohm:g} ohm: rel_error={metrics['rel_error']:.3g}, "
-            f"sneak floating={metrics.get('sneak_fraction_floating', float('nan')):.3g}")
+        ctx.save_figure(
+            plot_read_point(
+                full.cell_voltages_v[0],
+                v[0],
+                full.output_currents_a[0],
+                ref.output_currents_a[0],
+                title=f"{cfg.cell} {n}x{n}, {cfg.r_wire_ohm:g} ohm/segment",
+            ),
+            "read_point.png",
+        )
+    ctx.log(
+        f"read_accuracy {cfg.cell} {n}x{n} r_wire={cfg.r_wire_ohm:g} ohm: rel_error={metrics['rel_error']:.3g}, "
+        f"sneak floating={metrics.get('sneak_fraction_floating', float('nan')):.3g}"
+    )
     return metrics
 
 

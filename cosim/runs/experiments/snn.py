@@ -207,22 +207,44 @@ def build_network(cfg: SNNConfig, n_inputs: int, n_outputs: int, rng: np.random.
         shape = (n_inputs, n_outputs)
         rows, cols = direct_layout(n_inputs, n_outputs)
     c = cfg.circuit
-    spec = CrossbarSpec(*shape, r_wordline_ohm=c.r_wire_ohm, r_bitline_ohm=c.r_wire_ohm,
-                        r_driver_ohm=c.r_driver_ohm, r_sense_ohm=c.r_sense_ohm, cell=c.cell)
+    spec = CrossbarSpec(
+        *shape,
+        r_wordline_ohm=c.r_wire_ohm,
+        r_bitline_ohm=c.r_wire_ohm,
+        r_driver_ohm=c.r_driver_ohm,
+        r_sense_ohm=c.r_sense_ohm,
+        cell=c.cell,
+    )
     r0 = cfg.r_init_ohm + rng.uniform(-half, half, shape)
     if not (np.isfinite(cfg.write.read_noise) and cfg.write.read_noise >= 0):
         # a negative amplitude used to be dropped silently (as if 0): refuse it by name
-        raise SNNConfigError(f"write.read_noise must be a finite fraction >= 0 (0 = no noise), got {cfg.write.read_noise!r}")
+        raise SNNConfigError(
+            f"write.read_noise must be a finite fraction >= 0 (0 = no noise), got {cfg.write.read_noise!r}"
+        )
     noise = ReadNoise("uniform", cfg.write.read_noise) if cfg.write.read_noise > 0 else None
     kw = dict(spec=spec, backend=backend, read_noise=noise, rng=rng, split_tolerance=c.split_tolerance)
     if backend != "ideal":
         kw["reuse_tolerance"] = c.reuse_tolerance
     array = CrossbarArray(Messaris2017(**NEUROPACK_2022), r0, **kw)
     w = cfg.write
-    write = dict(options=options_from_lists(w.amplitudes_v, w.widths_s), tolerance=w.tolerance,
-                 max_steps=w.max_steps, predictor=w.predictor, scheme=w.scheme, v_read_v=w.v_read_v)
-    layer = MemristiveSynapses(array, rows, cols, r_min_ohm=cfg.r_min_ohm, r_max_ohm=cfg.r_max_ohm,
-                               forward=cfg.forward, v_read_v=w.v_read_v, write=write)
+    write = dict(
+        options=options_from_lists(w.amplitudes_v, w.widths_s),
+        tolerance=w.tolerance,
+        max_steps=w.max_steps,
+        predictor=w.predictor,
+        scheme=w.scheme,
+        v_read_v=w.v_read_v,
+    )
+    layer = MemristiveSynapses(
+        array,
+        rows,
+        cols,
+        r_min_ohm=cfg.r_min_ohm,
+        r_max_ohm=cfg.r_max_ohm,
+        forward=cfg.forward,
+        v_read_v=w.v_read_v,
+        write=write,
+    )
     return SpikingNetwork([layer], lif, cfg.learning_rate), array
 
 
@@ -233,7 +255,9 @@ def run_snn(config: SNNConfig, ctx) -> dict:
     if cfg.weights == "software" and backend != "ideal":
         ctx.log(f"snn_wta: software weights ignore the backend {backend!r}")
     if cfg.forward == "read" and cfg.mapping != "direct":
-        raise SNNConfigError("forward = 'read' needs mapping = 'direct' (the read is the layer's matrix-vector product)")
+        raise SNNConfigError(
+            "forward = 'read' needs mapping = 'direct' (the read is the layer's matrix-vector product)"
+        )
     data = _dataset(cfg)
     n_in, n_out = data.n_inputs, 10
     net, array = build_network(cfg, n_in, n_out, ctx.rng, backend)
@@ -299,10 +323,18 @@ def run_snn(config: SNNConfig, ctx) -> dict:
     if array is not None:
         metrics["array_energy_j"] = float(array.energy_j)
     arrays = dict(
-        train_labels=labels, train_pred=preds, train_v_out=v_hist, train_spikes=y_hist,
-        write_stats=stats, r_probe_ohm=r_probe, probe_inputs=np.array([stim_in, quiet_in]),
-        test_labels=data.y_test, test_pred=test_pred, test_v_out=test_v,
-        w_before_s=w_before, w_after_s=w_after,
+        train_labels=labels,
+        train_pred=preds,
+        train_v_out=v_hist,
+        train_spikes=y_hist,
+        write_stats=stats,
+        r_probe_ohm=r_probe,
+        probe_inputs=np.array([stim_in, quiet_in]),
+        test_labels=data.y_test,
+        test_pred=test_pred,
+        test_v_out=test_v,
+        w_before_s=w_before,
+        w_after_s=w_after,
     )
     if array is not None:
         arrays.update(g_before_s=g_before, g_after_s=np.array(array.conductance_s))
@@ -315,15 +347,22 @@ def run_snn(config: SNNConfig, ctx) -> dict:
         if array is not None:
             ctx.save_figure(plots.array_maps(g_before, np.array(array.conductance_s), title), "array.png")
         ctx.save_figure(
-            plots.synapse_resistance(r_probe[:, 0], r_probe[:, 1],
-                                     (f"input {stim_in} -> output 0 (stimulated)", f"input {quiet_in} -> output 0 (never stimulated)")),
+            plots.synapse_resistance(
+                r_probe[:, 0],
+                r_probe[:, 1],
+                (f"input {stim_in} -> output 0 (stimulated)", f"input {quiet_in} -> output 0 (never stimulated)"),
+            ),
             "synapse_r.png",
         )
         ctx.save_figure(plots.training_accuracy(acc100), "train_accuracy.png")
         k = min(cfg.n_probe_samples, n)
-        ctx.save_figure(plots.membranes_and_spikes(v_hist[:k], y_hist[:k], labels[:k], cfg.fire_threshold_v), "membranes.png")
-    ctx.log(f"snn_wta: {cfg.dataset} {cfg.weights} ({backend}): test accuracy {test_acc * 100:.2f} % "
-            f"after {n} samples in {train_time:.1f} s, {metrics['pulses']} pulses")
+        ctx.save_figure(
+            plots.membranes_and_spikes(v_hist[:k], y_hist[:k], labels[:k], cfg.fire_threshold_v), "membranes.png"
+        )
+    ctx.log(
+        f"snn_wta: {cfg.dataset} {cfg.weights} ({backend}): test accuracy {test_acc * 100:.2f} % "
+        f"after {n} samples in {train_time:.1f} s, {metrics['pulses']} pulses"
+    )
     return metrics
 
 
@@ -349,7 +388,12 @@ class _SubContext:
 
     def __init__(self, ctx, name: str) -> None:
         self._ctx, self._name = ctx, name
-        self.seed, self.rng, self.backend, self.out_dir = ctx.seed, np.random.default_rng(ctx.seed), ctx.backend, ctx.out_dir
+        self.seed, self.rng, self.backend, self.out_dir = (
+            ctx.seed,
+            np.random.default_rng(ctx.seed),
+            ctx.backend,
+            ctx.out_dir,
+        )
         self.figures = False
 
     def progress(self, *a, **k):
@@ -389,8 +433,11 @@ def run_compare(config: SNNCompareConfig, ctx) -> dict:
         t0 = time.perf_counter()
         m = run_snn(cfg, _SubContext(ctx, name))
         results[name] = m["test_accuracy"]
-        details[name] = {"test_accuracy": m["test_accuracy"], "train_accuracy": m["train_accuracy"],
-                         "pulses": m["pulses"]}
+        details[name] = {
+            "test_accuracy": m["test_accuracy"],
+            "train_accuracy": m["train_accuracy"],
+            "pulses": m["pulses"],
+        }
         ctx.timing(f"{name}.s", time.perf_counter() - t0)
         ctx.checkpoint({"test_accuracy_by_variant": dict(results)})
     if ctx.figures:

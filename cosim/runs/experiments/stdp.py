@@ -119,15 +119,24 @@ def run_stdp(config: STDPRunConfig, ctx) -> dict:
         "energy_j": float(array.energy_j),
     }
     g_after = np.array(array.conductance_s)
-    ctx.save_trace("trace", g_before_s=g_before, g_after_s=g_after, theta_s=net.theta_s, neuron_labels=labels,
-                   test_winners=win_test, test_labels=data.y_test)
+    ctx.save_trace(
+        "trace",
+        g_before_s=g_before,
+        g_after_s=g_after,
+        theta_s=net.theta_s,
+        neuron_labels=labels,
+        test_winners=win_test,
+        test_labels=data.y_test,
+    )
     if cfg.figures and ctx.figures:
         from cosim.plots import snn as plots
 
         ctx.save_figure(plots.receptive_fields(g_after * 1e6, data.image_shape, labels), "receptive_fields.png")
         ctx.save_figure(plots.array_maps(g_before, g_after, f"STDP, test {test_acc * 100:.1f} %"), "array.png")
-    ctx.log(f"stdp_wta: {cfg.dataset}, {cfg.n_neurons} neurons ({backend}): labelled readout {test_acc * 100:.1f} % "
-            f"after {done} images, {net.pulses} pulses, {train_time:.1f} s")
+    ctx.log(
+        f"stdp_wta: {cfg.dataset}, {cfg.n_neurons} neurons ({backend}): labelled readout {test_acc * 100:.1f} % "
+        f"after {done} images, {net.pulses} pulses, {train_time:.1f} s"
+    )
     return metrics
 
 

@@ -158,17 +158,21 @@ def run_latency(config: TempotronLatencyConfig, ctx) -> dict:
     if cfg.figures and ctx.figures:
         from cosim.plots import cores as plots
 
-        ctx.save_figure(plots.capacity_curve(cfg.loads, frac, f"tempotron, N = {n}, {cfg.epochs} epochs at most"),
-                        "capacity.png")
-        ctx.save_figure(plots.accuracy_per_epoch(curves, f"P/N = {cfg.report_load}", "patterns correct"),
-                        "accuracy_per_epoch.png")
+        ctx.save_figure(
+            plots.capacity_curve(cfg.loads, frac, f"tempotron, N = {n}, {cfg.epochs} epochs at most"), "capacity.png"
+        )
+        ctx.save_figure(
+            plots.accuracy_per_epoch(curves, f"P/N = {cfg.report_load}", "patterns correct"), "accuracy_per_epoch.png"
+        )
         vb, va, lab, t_in = probe[last]
-        ctx.save_figure(plots.tempotron_potentials(vb, va, lab, cfg.threshold, cfg.dt_ms, f"{last} weights"),
-                        "potentials.png")
+        ctx.save_figure(
+            plots.tempotron_potentials(vb, va, lab, cfg.threshold, cfg.dt_ms, f"{last} weights"), "potentials.png"
+        )
         spikes_in = np.zeros((n_steps, n), bool)
         spikes_in[np.minimum((t_in / cfg.dt_ms).astype(int), n_steps - 1), np.arange(n)] = True
-        ctx.save_figure(plots.raster(spikes_in, (va[:1].T >= cfg.threshold), cfg.dt_ms, "pattern 0: inputs, output"),
-                        "raster.png")
+        ctx.save_figure(
+            plots.raster(spikes_in, (va[:1].T >= cfg.threshold), cfg.dt_ms, "pattern 0: inputs, output"), "raster.png"
+        )
     ctx.log(f"tempotron_latency: fraction learned {frac} in {elapsed:.1f} s")
     return metrics
 
@@ -249,8 +253,11 @@ def run_digits(config: TempotronDigitsConfig, ctx) -> dict:
             ctx.checkpoint({"test_accuracy_by_kind": {k: c[-1] for k, c in test_curve.items()}})
         acc[kind] = test_curve[kind][-1]
         weights[kind] = np.array(core.weights())
-        v_probe[kind] = (v_before, np.stack([core.present(k_te[k], phase="test").v[:, 0] for k in sel]),
-                         (y_te[sel] == 0).astype(int))
+        v_probe[kind] = (
+            v_before,
+            np.stack([core.present(k_te[k], phase="test").v[:, 0] for k in sel]),
+            (y_te[sel] == 0).astype(int),
+        )
         times[kind] = time.perf_counter() - t0
     last = cfg.kinds[-1]
     metrics = {
@@ -267,19 +274,23 @@ def run_digits(config: TempotronDigitsConfig, ctx) -> dict:
     if cfg.figures and ctx.figures:
         from cosim.plots import cores as plots
 
-        ctx.save_figure(plots.accuracy_per_epoch(test_curve, "tempotron digits: test accuracy"),
-                        "accuracy_per_epoch.png")
+        ctx.save_figure(
+            plots.accuracy_per_epoch(test_curve, "tempotron digits: test accuracy"), "accuracy_per_epoch.png"
+        )
         ctx.save_figure(plots.weight_images(weights[last], (8, 8), f"tempotron weights ({last})"), "weights.png")
         vb, va, lab = v_probe[last]
-        ctx.save_figure(plots.tempotron_potentials(vb, va, lab, cfg.threshold, cfg.dt_ms,
-                                                   f"tempotron '0', {last} weights"), "potentials.png")
+        ctx.save_figure(
+            plots.tempotron_potentials(vb, va, lab, cfg.threshold, cfg.dt_ms, f"tempotron '0', {last} weights"),
+            "potentials.png",
+        )
         t_in = latency_code(x_te[sel[0]], cfg.window_ms, 16)
         spikes_in = np.zeros((n_steps, 64), bool)
         ok = np.isfinite(t_in)
         spikes_in[(t_in[ok] / cfg.dt_ms).astype(int), np.flatnonzero(ok)] = True
         seen = _core(cfg, "software", weights[last], "ideal", None).present(k_te[sel[0]])
-        ctx.save_figure(plots.raster(spikes_in, seen.spikes, cfg.dt_ms, "a test '0': inputs and the ten tempotrons"),
-                        "raster.png")
+        ctx.save_figure(
+            plots.raster(spikes_in, seen.spikes, cfg.dt_ms, "a test '0': inputs and the ten tempotrons"), "raster.png"
+        )
     ctx.log(f"tempotron_digits: test accuracy {acc} ({backend})")
     return metrics
 

@@ -133,12 +133,16 @@ def load_core_entry_point(name: str):
 def make_user_core(cfg: UserCoreConfig, n_inputs: int, n_outputs: int, rng, backend: str) -> Core:
     """The :class:`Core` of ``cfg``'s user core, its synapses built from ``cfg.synapses`` on ``backend``."""
     if bool(cfg.core_file) == bool(cfg.core):
-        raise UserCoreError("give exactly one of core_file (a Python file) and core (an entry-point name), "
-                            f"got core_file={cfg.core_file!r}, core={cfg.core!r}")
+        raise UserCoreError(
+            "give exactly one of core_file (a Python file) and core (an entry-point name), "
+            f"got core_file={cfg.core_file!r}, core={cfg.core!r}"
+        )
     make = load_core_file(cfg.core_file) if cfg.core_file else load_core_entry_point(cfg.core)
     spec = make(dict(cfg.params), n_inputs, n_outputs, rng)
     if not isinstance(spec, CoreSpec):
-        raise UserCoreError(f"make_core returned {type(spec).__name__}; it must return a cosim.algorithms.cores.CoreSpec")
+        raise UserCoreError(
+            f"make_core returned {type(spec).__name__}; it must return a cosim.algorithms.cores.CoreSpec"
+        )
     w0 = np.asarray(spec.w_init, dtype=float)
     if w0.shape != (n_inputs, n_outputs):
         raise UserCoreError(f"make_core's w_init has shape {w0.shape}; the layer is ({n_inputs}, {n_outputs})")
@@ -178,15 +182,22 @@ def run_user_core(config: UserCoreConfig, ctx) -> dict:
     if cfg.figures and ctx.figures:
         from cosim.plots import cores as plots
 
-        ctx.save_figure(plots.accuracy_per_epoch({"train": train_curve, "test": test_curve}, "user core"),
-                        "accuracy_per_epoch.png")
-        ctx.save_figure(plots.weight_images(w_after, data.image_shape, "user core: weights after training"),
-                        "weights.png")
+        ctx.save_figure(
+            plots.accuracy_per_epoch({"train": train_curve, "test": test_curve}, "user core"), "accuracy_per_epoch.png"
+        )
+        ctx.save_figure(
+            plots.weight_images(w_after, data.image_shape, "user core: weights after training"), "weights.png"
+        )
     ctx.timing("train_s", elapsed)  # a timing is not a result: run.json, not metrics.json
     ctx.log(f"user_core: test accuracy {test_curve[-1] * 100:.1f} % ({backend}, {pulses} pulses)")
-    return {"test_accuracy": test_curve[-1], "train_accuracy_per_epoch": train_curve,
-            "test_accuracy_per_epoch": test_curve, "pulses": pulses, "backend": backend,
-            "weights": cfg.synapses.weights}
+    return {
+        "test_accuracy": test_curve[-1],
+        "train_accuracy_per_epoch": train_curve,
+        "test_accuracy_per_epoch": test_curve,
+        "pulses": pulses,
+        "backend": backend,
+        "weights": cfg.synapses.weights,
+    }
 
 
 EXPERIMENTS = {"user_core": (UserCoreConfig, run_user_core)}

@@ -146,8 +146,17 @@ def run_verified_write_study(cfg: VerifiedWriteStudyConfig, ctx) -> dict:
     spec = CrossbarSpec(n, n, r_wordline_ohm=cfg.r_wire_ohm, r_bitline_ohm=cfg.r_wire_ohm)
     arr = CrossbarArray(model, r_init, spec=spec, backend=cfg.backend, rng=ctx.rng)
     arr.reset_energy()
-    rep = verified_write(arr, rows, cols, targets, tolerance=cfg.tolerance, max_steps=cfg.max_steps,
-                         predictor=cfg.predictor, scheme=cfg.scheme, v_read_v=cfg.v_read_v)
+    rep = verified_write(
+        arr,
+        rows,
+        cols,
+        targets,
+        tolerance=cfg.tolerance,
+        max_steps=cfg.max_steps,
+        predictor=cfg.predictor,
+        scheme=cfg.scheme,
+        v_read_v=cfg.v_read_v,
+    )
     r_after = np.asarray(arr.state, dtype=float)
     written = np.zeros((n, n), dtype=bool)
     written[rows, cols] = True
@@ -170,11 +179,22 @@ def run_verified_write_study(cfg: VerifiedWriteStudyConfig, ctx) -> dict:
         "predictor_solves": int(rep.n_solves),
         "read_vectors": int(rep.n_read_vectors),
     }
-    ctx.save_trace("trace", r_init_ohm=r_init, r_final_ohm=r_after, rows=rows, cols=cols, r_target_ohm=targets,
-                   steps=rep.steps, r_read_final_ohm=rep.r_final_ohm, r_history_ohm=rep.r_history_ohm)
-    ctx.log(f"verified_write_study {n}x{n} r_wire={cfg.r_wire_ohm:g} {cfg.scheme}/{cfg.predictor}: "
-            f"steps {metrics['steps_mean']:.3g}, converged {metrics['converged_fraction']:.3g}, "
-            f"energy/write {metrics['energy_per_write_j']:.3g} J")
+    ctx.save_trace(
+        "trace",
+        r_init_ohm=r_init,
+        r_final_ohm=r_after,
+        rows=rows,
+        cols=cols,
+        r_target_ohm=targets,
+        steps=rep.steps,
+        r_read_final_ohm=rep.r_final_ohm,
+        r_history_ohm=rep.r_history_ohm,
+    )
+    ctx.log(
+        f"verified_write_study {n}x{n} r_wire={cfg.r_wire_ohm:g} {cfg.scheme}/{cfg.predictor}: "
+        f"steps {metrics['steps_mean']:.3g}, converged {metrics['converged_fraction']:.3g}, "
+        f"energy/write {metrics['energy_per_write_j']:.3g} J"
+    )
     return metrics
 
 

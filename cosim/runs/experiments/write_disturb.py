@@ -157,12 +157,19 @@ def run_write_disturb(cfg: WriteDisturbConfig, ctx) -> dict:
     """Run the one-cell write and the row-by-row update for every scheme."""
     n = cfg.size
     model = load_model_card(cfg.model_card)
-    spec = CrossbarSpec(n, n, r_wordline_ohm=cfg.r_wire_ohm, r_bitline_ohm=cfg.r_wire_ohm,
-                        r_driver_ohm=cfg.r_driver_ohm, r_sense_ohm=cfg.r_sense_ohm)
+    spec = CrossbarSpec(
+        n,
+        n,
+        r_wordline_ohm=cfg.r_wire_ohm,
+        r_bitline_ohm=cfg.r_wire_ohm,
+        r_driver_ohm=cfg.r_driver_ohm,
+        r_sense_ohm=cfg.r_sense_ohm,
+    )
     r_init = ctx.rng.uniform(cfg.r0_ohm - cfg.r0_spread_ohm, cfg.r0_ohm + cfg.r0_spread_ohm, size=(n, n))
     target = ctx.rng.random((n, n)) < cfg.update_fraction
-    base = CrossbarArray(model, r_init, spec=spec, backend=cfg.backend, rng=ctx.rng,
-                         split_tolerance=cfg.split_tolerance)
+    base = CrossbarArray(
+        model, r_init, spec=spec, backend=cfg.backend, rng=ctx.rng, split_tolerance=cfg.split_tolerance
+    )
     sel = (n // 2, n // 2) if cfg.selected_cell == "center" else (0, n - 1)
     metrics: dict = {"one_cell": {}, "row_update": {}}
     one_maps, row_maps, finals = {}, {}, {}
@@ -201,10 +208,18 @@ def run_write_disturb(cfg: WriteDisturbConfig, ctx) -> dict:
         from cosim.plots.studies import plot_disturb_maps
 
         what = f"{n}x{n}, {cfg.r_wire_ohm:g} ohm/segment, {cfg.amplitude_v:+g} V x {cfg.width_s:g} s"
-        ctx.save_figure(plot_disturb_maps(one_maps, f"one-cell write at {sel} ({cfg.n_pulses} pulse(s)), {what}",
-                                          label="dR/R", selected=sel), "one_cell_disturb.png")
-        ctx.save_figure(plot_disturb_maps(row_maps, f"row-by-row update of {int(target.sum())} target cells, {what}",
-                                          label="dR/R", outline=target), "row_update_disturb.png")
+        ctx.save_figure(
+            plot_disturb_maps(
+                one_maps, f"one-cell write at {sel} ({cfg.n_pulses} pulse(s)), {what}", label="dR/R", selected=sel
+            ),
+            "one_cell_disturb.png",
+        )
+        ctx.save_figure(
+            plot_disturb_maps(
+                row_maps, f"row-by-row update of {int(target.sum())} target cells, {what}", label="dR/R", outline=target
+            ),
+            "row_update_disturb.png",
+        )
     first = cfg.schemes[0]
     ctx.log(f"write_disturb {n}x{n}: {first} one-cell disturb ratio {metrics['one_cell'][first]['disturb_ratio']:.3g}")
     return metrics
