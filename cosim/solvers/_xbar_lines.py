@@ -27,8 +27,42 @@ the line structure is kept and the elimination is exact.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from scipy.linalg import lapack
+
+try:  # the compiled kernels; the NumPy/LAPACK path below is the fallback and the reference
+    from cosim.solvers import _xbar_kernels as _kernels
+except ImportError:  # pragma: no cover - numba is a dependency; kept working without it
+    _kernels = None  # type: ignore[assignment]
+
+#: kernels a :class:`LineSystem` can use: "numba" (compiled, the default when
+#: numba imports) or "numpy" (LAPACK ``pttrs`` on NumPy arrays)
+KERNELS = ("numba", "numpy")
+
+
+def default_kernel() -> str:
+    """The kernel used when none is asked for: ``$COSIM_KERNEL`` if set, else "numba" if available.
+
+    Raises
+    ------
+    ValueError
+        ``COSIM_KERNEL`` names no kernel, or names "numba" and numba is not installed.
+    """
+    env = os.environ.get("COSIM_KERNEL", "").strip().lower()
+    if env:
+        return check_kernel(env)
+    return "numba" if _kernels is not None else "numpy"
+
+
+def check_kernel(kernel: str) -> str:
+    """``kernel`` if it is one of :data:`KERNELS` and usable here, else a ValueError naming it."""
+    if kernel not in KERNELS:
+        raise ValueError(f"unknown line-solver kernel {kernel!r}: expected one of {list(KERNELS)}")
+    if kernel == "numba" and _kernels is None:
+        raise ValueError("kernel 'numba' asked for, but numba is not installed (pip install numba)")
+    return kernel
 
 
 class LineSystemError(ArithmeticError):
@@ -54,9 +88,10 @@ class LineSystem:
         W(i, 0) / B(rows - 1, j) held at the source voltage (zero series resistance).
     """
 
-    def __init__(self, gw_seg, gb_seg, g_cell, g_in, g_out, fix_w, fix_b) -> None:
+    def __init__(self, gw_seg, gb_seg, g_cell, g_in, g_out, fix_w, fix_b, *, kernel: str | None = None) -> None:
         rows, cols = g_cell.shape
         self.shape = (rows, cols)
+        self.kernel = default_kernel() if kernel is None else check_kernel(kernel)
         self.g_cell = g_cell
         self.gw_seg, self.gb_seg = gw_seg, gb_seg
         self.fix_w, self.fix_b = fix_w, fix_b
@@ -71,8 +106,6 @@ class LineSystem:
         db[-1, :] += g_out
         ew = np.zeros((rows, cols))  # ew[i, j]: coupling W(i, j) - W(i, j + 1)
         ew[:, :-1] = -gw_seg
-        eb = np.zeros((cols, rows))  # column-major: eb[j, i]: B(i, j) - B(i + 1, j)
-        eb[:, :-1] = -gb_seg.T
         # couplings seen by each side (zeroed at fixed nodes)
         cw = g_cell.copy()
         # fixed W(i, 0): unit row, no coupling to W(i, 1) or B(i, 0)
@@ -80,10 +113,25 @@ class LineSystem:
         ew[fix_w, 0] = 0.0
         cw[fix_w, 0] = 0.0
         db[-1, fix_b] = 1.0
-        if rows > 1:
-            eb[fix_b, rows - 2] = 0.0
         cw[-1, fix_b] = 0.0
         self.c_row = cw  # (rows, cols)
+        if self.kernel == "numba":
+            eb_rc = np.zeros((rows, cols))  # eb_rc[i, j]: coupling B(i, j) - B(i + 1, j)
+            eb_rc[:-1, :] = -gb_seg
+            if rows > 1:
+                eb_rc[rows - 2, fix_b] = 0.0
+            self._k_w = _kernels.factor_rows(dw, ew)
+            self._k_b = _kernels.factor_cols(db, eb_rc)
+            if not self._k_w[2]:
+                raise LineSystemError("word-line block not positive definite")
+            if not self._k_b[2]:
+                raise LineSystemError("bit-line block not positive definite")
+            self._k_db, self._k_eb = db, eb_rc
+            return
+        eb = np.zeros((cols, rows))  # column-major: eb[j, i]: B(i, j) - B(i + 1, j)
+        eb[:, :-1] = -gb_seg.T
+        if rows > 1:
+            eb[fix_b, rows - 2] = 0.0
         self.c_col = np.ascontiguousarray(cw.T)  # (cols, rows)
         dwf, ewf, info = lapack.dpttrf(dw.ravel(), ew.ravel()[:-1])
         if info != 0:
@@ -141,6 +189,8 @@ class LineSystem:
         batch = rw.shape[0]
         if x0_b is not None and np.shape(x0_b) != rw.shape:
             x0_b = None
+        if self.kernel == "numba":
+            return self._solve_compiled(rw, rb, x0_b=x0_b, rtol=rtol, max_iter=max_iter)
         if batch <= self.CHUNK:
             return self._solve_block(rw, rb, x0_b=x0_b, rtol=rtol, max_iter=max_iter)
         vw = np.empty(rw.shape)
@@ -206,3 +256,36 @@ class LineSystem:
         vw = self._tw_solve(rw + self.c_row * x.transpose(0, 2, 1))
         vb = x.transpose(0, 2, 1)
         return vw, vb, it
+
+    #: grid size (rows * cols) from which one right-hand side is split between
+    #: threads (below it the threads' start-up costs more than they save)
+    PARALLEL_MIN_CELLS = 2**16
+    #: blocks of lines a parallel solve is split into: fixed, so that the
+    #: sums (hence the last bits of the result) do not depend on the thread count
+    PARALLEL_BLOCKS = 4
+
+    def _solve_compiled(self, rw, rb, *, x0_b=None, rtol: float = 1e-13, max_iter: int = 500):
+        """:meth:`solve` by the compiled kernels (:mod:`cosim.solvers._xbar_kernels`)."""
+        k = _kernels
+        rw = np.ascontiguousarray(rw, dtype=float)
+        rb = np.ascontiguousarray(rb, dtype=float)
+        batch, rows, cols = rw.shape
+        use_x0 = x0_b is not None
+        x = np.array(x0_b, dtype=float, order="C") if use_x0 else np.empty(rw.shape)
+        vw = np.empty(rw.shape)
+        w_inv, w_l, _ = self._k_w
+        b_inv, b_l, _ = self._k_b
+        args = (w_inv, w_l, b_inv, b_l, self.c_row, self._k_db, self._k_eb)
+        if batch == 1:
+            if rows * cols >= self.PARALLEL_MIN_CELLS:
+                st, it = k.pcg_lines(*args, rw[0], rb[0], x[0], use_x0, rtol, max_iter, vw[0], self.PARALLEL_BLOCKS)
+            else:
+                st, it = k.pcg_serial(*args, rw[0], rb[0], x[0], use_x0, rtol, max_iter, vw[0])
+            status, its = np.array([st]), np.array([it])
+        else:
+            status, its = k.pcg_batch(*args, rw, rb, x, use_x0, rtol, max_iter, vw)
+        if (status == k.BREAKDOWN).any():
+            raise LineSystemError("CG breakdown: the reduced system is not positive definite")
+        if (status == k.NOT_CONVERGED).any():
+            raise LineSystemError(f"line-preconditioned CG did not reach {rtol:g} in {max_iter} iterations")
+        return vw, x, int(its.max())
