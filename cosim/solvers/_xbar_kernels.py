@@ -27,10 +27,12 @@ Status codes returned by the solvers: 0 converged, 1 no convergence in
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba as nb
 import numpy as np
 
-_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+_JIT: dict[str, Any] = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
 #: solver status codes
 CONVERGED, NOT_CONVERGED, BREAKDOWN = 0, 1, 2
