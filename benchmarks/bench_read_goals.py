@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from cosim.netlist.crossbar import CrossbarSpec
+from cosim.solvers._xbar_lines import default_kernel, warm_up_kernels
 from cosim.solvers.crossbar import CrossbarSolver
 
 from bench_read import _badcrossbar_compute
@@ -151,6 +152,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     compute = _badcrossbar_compute()
     rows: list[dict] = []
+    # the compiled kernels are compiled (or loaded from numba's cache) once per process:
+    # paid here, reported, and kept out of the timings below
+    t_warm = warm_up_kernels()
+    print(f"kernel {default_kernel()}: warm-up {t_warm:.2f} s (once per process)")
     t0 = time.perf_counter()
     if args.quick:
         batch_vs_badcrossbar(64, 16, args.repeat, compute, rows, "2")

@@ -258,11 +258,15 @@ class LineSystem:
         return vw, vb, it
 
     #: grid size (rows * cols) from which one right-hand side is split between
-    #: threads (below it the threads' start-up costs more than they save)
-    PARALLEL_MIN_CELLS = 2**16
+    #: threads.  Each CG iteration then has five thread barriers, and on a
+    #: machine whose cores are busy with other processes a barrier waits for
+    #: a descheduled thread (measured at 256 x 256 with two other jobs on the
+    #: two cores: 0.2 s per read split, against 8 ms serial on the idle
+    #: machine), so only large grids, whose phases last milliseconds, are split
+    PARALLEL_MIN_CELLS = 2**19
     #: blocks of lines a parallel solve is split into: fixed, so that the
     #: sums (hence the last bits of the result) do not depend on the thread count
-    PARALLEL_BLOCKS = 4
+    PARALLEL_BLOCKS = 2
 
     def _solve_compiled(self, rw, rb, *, x0_b=None, rtol: float = 1e-13, max_iter: int = 500):
         """:meth:`solve` by the compiled kernels (:mod:`cosim.solvers._xbar_kernels`)."""
@@ -289,3 +293,51 @@ class LineSystem:
         if (status == k.NOT_CONVERGED).any():
             raise LineSystemError(f"line-preconditioned CG did not reach {rtol:g} in {max_iter} iterations")
         return vw, x, int(its.max())
+
+
+def warm_up_kernels() -> float:
+    """Compile (or load from numba's cache) every compiled kernel; returns the seconds it took.
+
+    The first solve of a process otherwise pays this once (about 0.2 s from
+    the cache, several seconds when the cache is cold).  Benchmarks call it
+    before timing.  Does nothing (returns 0) on the NumPy kernel.
+    """
+    import time
+
+    if default_kernel() != "numba":
+        return 0.0
+    t0 = time.perf_counter()
+    n = 3
+    system = LineSystem(
+        np.ones((n, n - 1)),
+        np.ones((n - 1, n)),
+        np.full((n, n), 1e-3),
+        np.ones(n),
+        np.ones(n),
+        np.zeros(n, bool),
+        np.zeros(n, bool),
+        kernel="numba",
+    )
+    rw = np.ones((2, n, n))
+    system.solve(rw[:1], np.zeros((1, n, n)))
+    system.solve(rw, np.zeros((2, n, n)))
+    w_inv, w_l, _ = system._k_w
+    b_inv, b_l, _ = system._k_b
+    _kernels.pcg_lines(
+        w_inv,
+        w_l,
+        b_inv,
+        b_l,
+        system.c_row,
+        system._k_db,
+        system._k_eb,
+        rw[0],
+        np.zeros((n, n)),
+        np.empty((n, n)),
+        False,
+        1e-13,
+        50,
+        np.empty((n, n)),
+        2,
+    )
+    return time.perf_counter() - t0
