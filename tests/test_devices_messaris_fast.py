@@ -8,12 +8,12 @@ from scipy.integrate import solve_ivp
 
 from cosim.devices import NEUROPACK_2022, Messaris2017, _messaris_fast
 
-pytestmark = pytest.mark.skipif(not _messaris_fast.AVAILABLE, reason="numba not available")
+pytestmark = pytest.mark.skipif(not _messaris_fast.available(), reason="numba not available")
 
 
 def _numpy_advance(model, r, v, t, monkeypatch):
     with monkeypatch.context() as m:
-        m.setattr(_messaris_fast, "AVAILABLE", False)
+        m.setenv("COSIM_NO_NUMBA", "1")
         return model.advance(r, v, t)
 
 

@@ -22,20 +22,39 @@ import numpy as np
 #: below this many cells the NumPy path is as fast (and no compilation is paid)
 MIN_CELLS = 256
 
-try:  # pragma: no cover - exercised when numba is installed
+_KERNELS: tuple | None = None
+
+
+def _kernels() -> tuple | None:
+    """The two compiled passes, built on first use (numba is imported only then); None without numba."""
+    global _KERNELS
+    if _KERNELS is None:
+        _KERNELS = _build() or ()
+    return _KERNELS or None
+
+
+def available() -> bool:
+    """Whether the compiled path can be used (numba imports, ``COSIM_NO_NUMBA`` unset)."""
     if os.environ.get("COSIM_NO_NUMBA"):
-        raise ImportError("COSIM_NO_NUMBA is set")
-    import numba
+        return False
+    return _kernels() is not None
+
+
+def _build() -> tuple | None:  # pragma: no cover - exercised when numba is installed
+    try:
+        import numba
+    except ImportError:
+        return None
 
     @numba.njit(cache=False)
-    def _argument(v, t_p, t_n):  # pragma: no cover - compiled
+    def argument(v, t_p, t_n):
         q = np.empty(v.size)
         for i in range(v.size):
             q[i] = abs(v[i]) / (t_p if v[i] > 0 else t_n)
         return q
 
     @numba.njit(cache=False)
-    def _move(r, v, e, t, a_p, a_n, a0p, a1p, a0n, a1n, r_min, r_max):  # pragma: no cover - compiled
+    def move(r, v, e, t, a_p, a_n, a0p, a1p, a0n, a1n, r_min, r_max):
         out = np.empty(r.size)
         for i in range(r.size):
             ri = r[i]
@@ -56,9 +75,7 @@ try:  # pragma: no cover - exercised when numba is installed
             out[i] = min(max(o, r_min), r_max)
         return out
 
-    AVAILABLE = True
-except ImportError:  # pragma: no cover - numba missing or disabled
-    AVAILABLE = False
+    return argument, move
 
 
 def advance(model, r: np.ndarray, v: np.ndarray, duration_s) -> np.ndarray | None:
@@ -67,15 +84,16 @@ def advance(model, r: np.ndarray, v: np.ndarray, duration_s) -> np.ndarray | Non
     ``r``, ``v``: checked arrays of the state's shape (ohm, volt);
     ``duration_s``: the caller's duration (second; only a scalar is taken).
     """
-    if not AVAILABLE or r.size < MIN_CELLS or np.ndim(duration_s) != 0:
+    if r.size < MIN_CELLS or np.ndim(duration_s) != 0 or not available():
         return None
     p = model.numeric_params()
     if any(np.ndim(x) for x in p.values()):
         return None
+    argument, move = _kernels()  # type: ignore[misc]
     rf = np.ascontiguousarray(r, dtype=float).ravel()
     vf = np.ascontiguousarray(v, dtype=float).ravel()
-    e = np.expm1(_argument(vf, float(p["t_p_v"]), float(p["t_n_v"])))
-    out = _move(
+    e = np.expm1(argument(vf, float(p["t_p_v"]), float(p["t_n_v"])))
+    out = move(
         rf,
         vf,
         e,
