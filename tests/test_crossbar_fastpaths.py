@@ -125,3 +125,54 @@ def test_transfer_matrix_from_min_rows_cols_solves(rows, cols, r_first_wl_ohm):
     exact = CrossbarSolver(spec, method="sparse").read(g, v).output_currents_a
     np.testing.assert_allclose(out, exact, rtol=1e-9, atol=1e-18)
     np.testing.assert_allclose(out[1], _mna_outputs(spec, g, v[1]), rtol=1e-9, atol=1e-18)
+
+
+def _rel(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(b))), 1e-300))
+
+
+@pytest.mark.parametrize(
+    "cell, scheme, method",
+    [("1R", "v2", "auto"), ("1R", "ideal", "auto"), ("1T1R", "v3", "auto"), ("1R", "floating", "sparse")],
+)
+def test_apply_and_read_summaries_equal_the_full_solution_and_the_general_solver(cell, scheme, method):
+    """What the array asks (device voltages / sense currents and the powers) against the full solution
+    of the exact sparse path, and the sense currents against the general MNA solver."""
+    rng = np.random.default_rng(5)
+    rows, cols = 8, 7
+    spec = CrossbarSpec(rows, cols, r_wordline_ohm=1.0, r_bitline_ohm=1.5, r_driver_ohm=0.5, r_sense_ohm=0.2, cell=cell)
+    g = 1 / rng.uniform(2e3, 5e4, (rows, cols))
+    g[3, 2] = 0.0
+    lean = CrossbarSolver(spec, method=method)
+    ref = CrossbarSolver(spec, method="sparse")
+    bias = write_bias(scheme, (rows, cols), [2, 5], [1], -1.1)
+    v_dev, p_c, p_w = lean.apply_summary(g, bias)
+    full = ref.apply(g, bias)
+    assert v_dev.shape == (rows, cols)
+    assert _rel(v_dev, full.device_voltages_v) < 1e-9
+    assert abs(p_c - full.power_cells_w) <= 1e-9 * full.power_cells_w
+    assert abs(p_w - full.power_wires_w) <= 1e-9 * full.power_wires_w
+    v = rng.uniform(-0.3, 0.3, (5, rows))
+    for inputs in (v, v[0]):
+        i_out, p_c, p_w = lean.read_summary(g, inputs)
+        full = ref.read(g, inputs)
+        assert np.shape(i_out) == np.shape(full.output_currents_a)
+        assert _rel(i_out, full.output_currents_a) < 1e-9
+        assert _rel(p_c, full.power_cells_w) < 1e-9
+        assert _rel(p_w, full.power_wires_w) < 1e-9
+    if cell == "1R":
+        assert _rel(lean.read_summary(g, v[1])[0], _mna_outputs(spec, g, v[1])) < 1e-9
+
+
+def test_summaries_of_non_linear_cells_are_those_of_the_full_solve():
+    spec = CrossbarSpec(4, 5, r_wordline_ohm=1.0, r_bitline_ohm=1.0, cell="1S1R")
+    g = np.full((4, 5), 1e-4)
+    solver = CrossbarSolver(spec)
+    bias = write_bias("v2", (4, 5), [1], [2], 1.5)
+    v_dev, p_c, p_w = solver.apply_summary(g, bias)
+    full = solver.apply(g, bias)
+    assert np.array_equal(v_dev, full.device_voltages_v)
+    assert (p_c, p_w) == (full.power_cells_w, full.power_wires_w)
+    i_out, _, _ = solver.read_summary(g, np.full(4, 0.2))
+    assert np.array_equal(i_out, solver.read(g, np.full(4, 0.2)).output_currents_a)

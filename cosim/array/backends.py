@@ -134,7 +134,10 @@ class CircuitBackend:
         vector already solved at that state is answered from memory (the
         same numbers, the circuit being deterministic; read noise is added
         by the array afterwards). Exact reads only (not the stale
-        ``reuse_tolerance`` path).
+        ``reuse_tolerance`` path). And exact pulses and reads ask the
+        solver only for what the array uses (``apply_summary`` /
+        ``read_summary``: device voltages or bit-line currents, and the
+        powers), not for the full solution.
     """
 
     def __init__(
@@ -163,9 +166,10 @@ class CircuitBackend:
     MEMO_MAX = 4096
 
     def set_line_pulses(self, flag: bool) -> None:
-        """Turn the O(n) line-pulse solve (nodal backend, 1R cells) and the read memo on or off."""
+        """Turn the O(n) line-pulse solve (nodal backend, 1R cells), the read memo and the lean solves on or off."""
         self.line_pulses = bool(flag) and self.name == "nodal" and self.spec.cell == "1R"
         self.memo_reads = bool(flag)
+        self.lean = bool(flag)
 
     def _reference(self, model: DeviceModel, g_s: np.ndarray) -> np.ndarray | None:
         """``G_ref`` to solve at instead of ``g_s``, or None for an exact solve."""
@@ -187,6 +191,8 @@ class CircuitBackend:
 
     def _exact_read(self, model, state, g_s, v_in_v):
         self.stats["exact_solves"] += 1
+        if self.lean:
+            return self.solver.read_summary(g_s, v_in_v, device_iv=_device_iv(model, state))
         sol = self.solver.read(g_s, v_in_v, device_iv=_device_iv(model, state))
         return sol.output_currents_a, np.asarray(sol.power_cells_w, float), np.asarray(sol.power_wires_w, float)
 
@@ -244,6 +250,8 @@ class CircuitBackend:
         ref = self._reference(model, g_s)
         if ref is None:
             self.stats["exact_solves"] += 1
+            if self.lean:
+                return self.solver.apply_summary(g_s, bias, device_iv=_device_iv(model, state))
             sol = self.solver.apply(g_s, bias, device_iv=_device_iv(model, state))
             return sol.device_voltages_v, float(sol.power_cells_w), float(sol.power_wires_w)
         sol = self.solver.apply(ref, bias)

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from cosim.devices import _messaris_fast
 from cosim.devices._common import ParamsMixin, as_param, check_voltage, prepare_advance
 from cosim.devices.base import DeviceError, DeviceModel
 
@@ -220,6 +221,9 @@ class Messaris2017(ParamsMixin, DeviceModel):
             its bounds, or shapes that do not broadcast to the state.
         """
         r, v, t = prepare_advance(self, state, v_v, duration_s, self.numeric_params())
+        fast = _messaris_fast.advance(self, r, v, duration_s)  # the same arithmetic, compiled
+        if fast is not None:
+            return fast
         pos, neg, u, k, r_p, r_n = self._rates(r, v)
         # the move u0 - u(t) = u0 * s / (1 + s), s = k u0 t, added to R: exact
         # at t = 0 and free of the cancellation in r(v) - u(t) for small moves;

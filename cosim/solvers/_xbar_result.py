@@ -27,16 +27,7 @@ def _assemble(spec, net, vw, vb, v_cell, v_dev, i_cell, v_wl, v_bl, info, backen
     driver = np.where(net.driven_w, i_cell.sum(axis=2), 0.0)
     sense = np.where(net.driven_b, i_cell.sum(axis=1), 0.0)
     p_cells = (i_cell * v_cell).sum(axis=(1, 2))
-    r_wl, r_bl = spec.r_wordline_ohm, spec.r_bitline_ohm
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gw = np.where(r_wl[:, 1:] > 0, 1.0 / r_wl[:, 1:], 0.0)
-        gb = np.where(r_bl[:-1, :] > 0, 1.0 / r_bl[:-1, :], 0.0)
-        g_in = np.where(net.r_in > 0, 1.0 / net.r_in, 0.0)
-        g_out = np.where(net.r_out > 0, 1.0 / net.r_out, 0.0)
-    p_w = (gw * np.diff(vw, axis=2) ** 2).sum(axis=(1, 2)) + (gb * np.diff(vb, axis=1) ** 2).sum(axis=(1, 2))
-    d_in = np.where(net.driven_w, np.nan_to_num(v_wl) - vw[:, :, 0], 0.0)
-    d_out = np.where(net.driven_b, vb[:, -1, :] - np.nan_to_num(v_bl), 0.0)
-    p_w = p_w + (g_in * d_in**2).sum(axis=1) + (g_out * d_out**2).sum(axis=1)
+    p_w = _wire_power(spec, net, vw, vb, v_wl, v_bl)
     return CrossbarSolution(
         output_currents_a=sense,
         cell_voltages_v=v_cell,
@@ -51,6 +42,41 @@ def _assemble(spec, net, vw, vb, v_cell, v_dev, i_cell, v_wl, v_bl, info, backen
         backend=backend,
         info=info,
     )
+
+
+def _wire_conductances(spec, net):
+    """(segment WL, segment BL, driver side, sense side) conductances of ``net``, S; 0 for a 0-ohm piece (cached on ``net``)."""
+    got = net.__dict__.get("_wire_g")
+    if got is None:
+        r_wl, r_bl = spec.r_wordline_ohm, spec.r_bitline_ohm
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gw = np.where(r_wl[:, 1:] > 0, 1.0 / r_wl[:, 1:], 0.0)
+            gb = np.where(r_bl[:-1, :] > 0, 1.0 / r_bl[:-1, :], 0.0)
+            g_in = np.where(net.r_in > 0, 1.0 / net.r_in, 0.0)
+            g_out = np.where(net.r_out > 0, 1.0 / net.r_out, 0.0)
+        got = net.__dict__["_wire_g"] = (gw, gb, g_in, g_out)
+    return got
+
+
+def _wire_power(spec, net, vw, vb, v_wl, v_bl) -> np.ndarray:
+    """Power in the wires (segments, driver and sense resistors) per vector, watt, (batch,).
+
+    ``vw``, ``vb`` (batch, rows, cols) node voltages; ``v_wl`` (batch, rows),
+    ``v_bl`` (batch, cols) source voltages (NaN = floating). One vector at a
+    time, so its grids stay in cache.
+    """
+    gw, gb, g_in, g_out = _wire_conductances(spec, net)
+    batch = vw.shape[0]
+    p_w = np.empty(batch)
+    for k in range(batch):
+        dw = vw[k, :, 1:] - vw[k, :, :-1]
+        db = vb[k, 1:, :] - vb[k, :-1, :]
+        dw *= dw
+        db *= db
+        p_w[k] = np.vdot(gw, dw) + np.vdot(gb, db)
+    d_in = np.where(net.driven_w, np.nan_to_num(v_wl) - vw[:, :, 0], 0.0)
+    d_out = np.where(net.driven_b, vb[:, -1, :] - np.nan_to_num(v_bl), 0.0)
+    return p_w + (g_in * d_in**2).sum(axis=1) + (g_out * d_out**2).sum(axis=1)
 
 
 def _unbatch(sol: CrossbarSolution) -> CrossbarSolution:

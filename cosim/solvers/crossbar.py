@@ -43,7 +43,8 @@ costs one factorisation.
 
 Modules: checks ``_xbar_checks``, series split ``_xbar_series``, network and
 factors ``_xbar_network`` / ``_xbar_lines``, Newton ``_xbar_newton``, many reads
-and warm starts ``_xbar_batch``, results ``_xbar_result``; every public name
+and warm starts ``_xbar_batch``, results ``_xbar_result``, the array's
+summaries ``_xbar_lean``; every public name
 stays importable from here.
 """
 
@@ -54,6 +55,7 @@ import numpy as np
 from cosim.netlist.bias import Bias, read_bias
 from cosim.netlist.crossbar import CrossbarSpec, CrossbarSpecError
 from cosim.solvers._xbar_batch import _ReadsMixin
+from cosim.solvers._xbar_lean import _SummaryMixin
 from cosim.solvers._xbar_checks import (
     _check_bias,
     _check_conditioning,
@@ -82,7 +84,7 @@ METHODS = ("auto", "lines", "sparse")
 # ----------------------------------------------------------------------------
 # the solver
 # ----------------------------------------------------------------------------
-class CrossbarSolver(_ReadsMixin, _NewtonMixin):
+class CrossbarSolver(_ReadsMixin, _NewtonMixin, _SummaryMixin):
     """Solve one crossbar geometry for many conductance states, reads and biases.
 
     Parameters
@@ -138,7 +140,9 @@ class CrossbarSolver(_ReadsMixin, _NewtonMixin):
     use :meth:`read_outputs`: no full solution is assembled, and a batch of
     at least ``min(rows, cols)`` reads builds the (rows, cols) transfer
     matrix once per conductance state, after which every read is a
-    matrix-vector product.
+    matrix-vector product.  For what a pulse or read of an array needs
+    (device voltages or bit-line currents, and the powers) use
+    :meth:`apply_summary` / :meth:`read_summary`.
 
     Examples
     --------

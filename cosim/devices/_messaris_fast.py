@@ -1,0 +1,110 @@
+"""Compiled loop of :meth:`cosim.devices.Messaris2017.advance` (private; numba, optional).
+
+The NumPy closed form makes a dozen passes over the cells with as many
+temporaries (both fixed points, both rate constants, nested ``where``); on a
+100 x 100 array under V/2, where every cell sees a voltage, that was 0.3 ms
+per pulse sub-step.  Here one compiled pass computes the exponent argument
+``|v| / t``, NumPy's own ``expm1`` takes it (so the transcendental is the very
+same function, bit for bit), and a second compiled pass does the rest of the
+same arithmetic in the same order: the result is bit-identical to the NumPy
+path (tested, ``tests/test_devices_messaris_fast.py``), 3.7x faster at 10,000
+cells.  Used for scalar parameters, a scalar duration and at least
+:data:`MIN_CELLS` cells, when numba imports and ``COSIM_NO_NUMBA`` is not
+set; otherwise :meth:`advance` stays NumPy.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+#: below this many cells the NumPy path is as fast (and no compilation is paid)
+MIN_CELLS = 256
+
+_KERNELS: tuple | None = None
+
+
+def _kernels() -> tuple | None:
+    """The two compiled passes, built on first use (numba is imported only then); None without numba."""
+    global _KERNELS
+    if _KERNELS is None:
+        _KERNELS = _build() or ()
+    return _KERNELS or None
+
+
+def available() -> bool:
+    """Whether the compiled path can be used (numba imports, ``COSIM_NO_NUMBA`` unset)."""
+    if os.environ.get("COSIM_NO_NUMBA"):
+        return False
+    return _kernels() is not None
+
+
+def _build() -> tuple | None:  # pragma: no cover - exercised when numba is installed
+    try:
+        import numba
+    except ImportError:
+        return None
+
+    @numba.njit(cache=False)
+    def argument(v, t_p, t_n):
+        q = np.empty(v.size)
+        for i in range(v.size):
+            q[i] = abs(v[i]) / (t_p if v[i] > 0 else t_n)
+        return q
+
+    @numba.njit(cache=False)
+    def move(r, v, e, t, a_p, a_n, a0p, a1p, a0n, a1n, r_min, r_max):
+        out = np.empty(r.size)
+        for i in range(r.size):
+            ri = r[i]
+            vi = v[i]
+            o = ri
+            if vi > 0:
+                rp = a0p + a1p * vi
+                if ri < rp:
+                    u = rp - ri
+                    s = a_p * e[i] * u * t
+                    o = min(ri + u * (s / (1.0 + s)), rp)
+            else:
+                rn = a0n + a1n * vi
+                if ri > rn:
+                    u = ri - rn
+                    s = -a_n * e[i] * u * t
+                    o = max(ri - u * (s / (1.0 + s)), rn)
+            out[i] = min(max(o, r_min), r_max)
+        return out
+
+    return argument, move
+
+
+def advance(model, r: np.ndarray, v: np.ndarray, duration_s) -> np.ndarray | None:
+    """The new resistances, or None when the compiled path does not apply.
+
+    ``r``, ``v``: checked arrays of the state's shape (ohm, volt);
+    ``duration_s``: the caller's duration (second; only a scalar is taken).
+    """
+    if r.size < MIN_CELLS or np.ndim(duration_s) != 0 or not available():
+        return None
+    p = model.numeric_params()
+    if any(np.ndim(x) for x in p.values()):
+        return None
+    argument, move = _kernels()  # type: ignore[misc]
+    rf = np.ascontiguousarray(r, dtype=float).ravel()
+    vf = np.ascontiguousarray(v, dtype=float).ravel()
+    e = np.expm1(argument(vf, float(p["t_p_v"]), float(p["t_n_v"])))
+    out = move(
+        rf,
+        vf,
+        e,
+        float(duration_s),
+        float(p["a_p"]),
+        float(p["a_n"]),
+        float(p["a0p_ohm"]),
+        float(p["a1p_ohm_per_v"]),
+        float(p["a0n_ohm"]),
+        float(p["a1n_ohm_per_v"]),
+        float(p["r_min_ohm"]),
+        float(p["r_max_ohm"]),
+    )
+    return out.reshape(r.shape)
