@@ -9,7 +9,7 @@ same function, bit for bit), and a second compiled pass does the rest of the
 same arithmetic in the same order: the result is bit-identical to the NumPy
 path (tested, ``tests/test_devices_messaris_fast.py``), 3.7x faster at 10,000
 cells.  Used for scalar parameters, a scalar duration and at least
-:data:`MIN_CELLS` cells, when numba imports and ``COSIM_NO_NUMBA`` is not
+:data:`MIN_CELLS` cells, when numba imports and ``COSIM_KERNEL`` is not ``numpy``
 set; otherwise :meth:`advance` stays NumPy.
 """
 
@@ -34,8 +34,12 @@ def _kernels() -> tuple | None:
 
 
 def available() -> bool:
-    """Whether the compiled path can be used (numba imports, ``COSIM_NO_NUMBA`` unset)."""
-    if os.environ.get("COSIM_NO_NUMBA"):
+    """Whether the compiled path can be used (numba imports, ``COSIM_KERNEL`` is not "numpy").
+
+    ``COSIM_KERNEL=numpy`` selects the NumPy paths of the whole package, the
+    crossbar solver's included (:mod:`cosim.solvers._xbar_lines`).
+    """
+    if os.environ.get("COSIM_KERNEL", "").strip().lower() == "numpy":
         return False
     return _kernels() is not None
 
