@@ -1,5 +1,10 @@
 """Per-size reachability: which cells can reach their target under the plan's whole-line pulses (cosim exact solves)."""
-import sys, time, numpy as np
+
+import sys
+import time
+
+import numpy as np
+
 from cosim.array import CrossbarArray
 from cosim.devices import NEUROPACK_2022, Messaris2017
 from cosim.netlist.crossbar import CrossbarSpec
@@ -18,12 +23,22 @@ for n in [int(x) for x in sys.argv[1].split(",")]:
     rr = read_cells(arr, rows, cols).reshape(n, n)
     infl = rr / r0
     fp = model.r_n_ohm(v)
-    need = target / infl   # true R at which the read shows the target (inflation at the initial state)
-    out = dict(n=n, v_min=float(-v.max()), v_med=float(np.median(-v)), infl_med=float(np.median(infl)), infl_max=float(infl.max()),
-               fp_above_target=float(np.mean(fp > target)), fp_above_need=float(np.mean(fp > need)))
+    need = target / infl  # true R at which the read shows the target (inflation at the initial state)
+    out = dict(
+        n=n,
+        v_min=float(-v.max()),
+        v_med=float(np.median(-v)),
+        infl_med=float(np.median(infl)),
+        infl_max=float(infl.max()),
+        fp_above_target=float(np.mean(fp > target)),
+        fp_above_need=float(np.mean(fp > need)),
+    )
     for ms in map(int, sys.argv[2].split(",")):
         a = CrossbarArray(model, r0, spec=spec, backend="nodal")
         t0 = time.process_time()
-        rep = verified_write(a, rows, cols, target.ravel(), tolerance=0.01, predictor="circuit", scheme="ideal", max_steps=ms)
-        out[f"conv_{ms}"] = float(rep.converged.mean()); out[f"cpu_{ms}"] = round(time.process_time() - t0, 1)
+        rep = verified_write(
+            a, rows, cols, target.ravel(), tolerance=0.01, predictor="circuit", scheme="ideal", max_steps=ms
+        )
+        out[f"conv_{ms}"] = float(rep.converged.mean())
+        out[f"cpu_{ms}"] = round(time.process_time() - t0, 1)
     print(out, flush=True)
