@@ -63,3 +63,10 @@ def test_small_arrays_and_array_durations_stay_numpy(monkeypatch):
     assert _messaris_fast.advance(model, r, np.full((4, 4), 1.0), 1e-6) is None
     big = np.full((20, 20), 11e3)
     assert _messaris_fast.advance(model, big, np.full((20, 20), 1.0), np.full((20, 20), 1e-6)) is None
+
+
+def test_unknown_kernel_is_refused_by_name(monkeypatch):
+    # one switch for the package: the device path refuses a bad COSIM_KERNEL as the solver does
+    monkeypatch.setenv("COSIM_KERNEL", "fortran")
+    with pytest.raises(ValueError, match="'fortran'"):
+        _messaris_fast.available()

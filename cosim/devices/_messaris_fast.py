@@ -1,4 +1,4 @@
-"""Compiled loop of :meth:`cosim.devices.Messaris2017.advance` (private; numba, optional).
+"""Compiled loop of :meth:`cosim.devices.Messaris2017.advance` (private; numba).
 
 The NumPy closed form makes a dozen passes over the cells with as many
 temporaries (both fixed points, both rate constants, nested ``where``); on a
@@ -9,56 +9,46 @@ same function, bit for bit), and a second compiled pass does the rest of the
 same arithmetic in the same order: the result is bit-identical to the NumPy
 path (tested, ``tests/test_devices_messaris_fast.py``), 3.7x faster at 10,000
 cells.  Used for scalar parameters, a scalar duration and at least
-:data:`MIN_CELLS` cells, when numba imports and ``COSIM_KERNEL`` is not ``numpy``
-set; otherwise :meth:`advance` stays NumPy.
+:data:`MIN_CELLS` cells, when the package's kernel is "numba" (numba installed
+and ``COSIM_KERNEL`` not "numpy"); otherwise :meth:`advance` stays NumPy.
 """
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-#: below this many cells the NumPy path is as fast (and no compilation is paid)
+from cosim._kernel_choice import default_kernel, numba_installed
+
+#: below this many cells the NumPy path is as fast
 MIN_CELLS = 256
-
-_KERNELS: tuple | None = None
-
-
-def _kernels() -> tuple | None:
-    """The two compiled passes, built on first use (numba is imported only then); None without numba."""
-    global _KERNELS
-    if _KERNELS is None:
-        _KERNELS = _build() or ()
-    return _KERNELS or None
 
 
 def available() -> bool:
-    """Whether the compiled path can be used (numba imports, ``COSIM_KERNEL`` is not "numpy").
+    """Whether the compiled path is used: the package's kernel (``$COSIM_KERNEL``) is "numba".
 
     ``COSIM_KERNEL=numpy`` selects the NumPy paths of the whole package, the
-    crossbar solver's included (:mod:`cosim.solvers._xbar_lines`).
+    crossbar solver's included (:mod:`cosim._kernel_choice`).
+
+    Raises
+    ------
+    ValueError
+        ``COSIM_KERNEL`` names no kernel.
     """
-    if os.environ.get("COSIM_KERNEL", "").strip().lower() == "numpy":
-        return False
-    return _kernels() is not None
+    return numba_installed() and default_kernel() == "numba"
 
 
-def _build() -> tuple | None:  # pragma: no cover - exercised when numba is installed
-    try:
-        import numba
-    except ImportError:
-        return None
+if numba_installed():  # compiled once and kept in numba's cache (not again in every process)
+    import numba
 
-    @numba.njit(cache=False)
-    def argument(v, t_p, t_n):
+    @numba.njit(cache=True)
+    def _argument(v, t_p, t_n):
         q = np.empty(v.size)
         for i in range(v.size):
             q[i] = abs(v[i]) / (t_p if v[i] > 0 else t_n)
         return q
 
-    @numba.njit(cache=False)
-    def move(r, v, e, t, a_p, a_n, a0p, a1p, a0n, a1n, r_min, r_max):
+    @numba.njit(cache=True)
+    def _move(r, v, e, t, a_p, a_n, a0p, a1p, a0n, a1n, r_min, r_max):
         out = np.empty(r.size)
         for i in range(r.size):
             ri = r[i]
@@ -79,8 +69,6 @@ def _build() -> tuple | None:  # pragma: no cover - exercised when numba is inst
             out[i] = min(max(o, r_min), r_max)
         return out
 
-    return argument, move
-
 
 def advance(model, r: np.ndarray, v: np.ndarray, duration_s) -> np.ndarray | None:
     """The new resistances, or None when the compiled path does not apply.
@@ -93,11 +81,10 @@ def advance(model, r: np.ndarray, v: np.ndarray, duration_s) -> np.ndarray | Non
     p = model.numeric_params()
     if any(np.ndim(x) for x in p.values()):
         return None
-    argument, move = _kernels()  # type: ignore[misc]
     rf = np.ascontiguousarray(r, dtype=float).ravel()
     vf = np.ascontiguousarray(v, dtype=float).ravel()
-    e = np.expm1(argument(vf, float(p["t_p_v"]), float(p["t_n_v"])))
-    out = move(
+    e = np.expm1(_argument(vf, float(p["t_p_v"]), float(p["t_n_v"])))
+    out = _move(
         rf,
         vf,
         e,

@@ -16,9 +16,9 @@ with unit lower bidiagonal ``L``: ``inv_d`` holds ``1 / D`` and ``l`` the
 sub-diagonal of ``L`` (the last entry of each line unused).
 
 Both sweeps run with the independent lines in the inner loop: the word-line
-recurrence runs along ``j`` for all rows at once (strided, but every cache
-line is used by the next ``j``), the bit-line one along ``i`` over contiguous
-rows.  Parallel versions split the lines between threads; a batch of
+recurrence runs along ``j`` for a block of :data:`ROW_BLOCK` rows at a time
+(strided, but the block's cache lines and pages stay resident), the bit-line
+one along ``i`` over contiguous rows.  Parallel versions split the lines between threads; a batch of
 right-hand sides is split by right-hand side instead.
 
 Status codes returned by the solvers: 0 converged, 1 no convergence in

@@ -27,42 +27,15 @@ the line structure is kept and the elimination is exact.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from scipy.linalg import lapack
+
+from cosim._kernel_choice import KERNELS, check_kernel, default_kernel  # noqa: F401 (re-exported)
 
 try:  # the compiled kernels; the NumPy/LAPACK path below is the fallback and the reference
     from cosim.solvers import _xbar_kernels as _kernels
 except ImportError:  # pragma: no cover - numba is a dependency; kept working without it
     _kernels = None  # type: ignore[assignment]
-
-#: kernels a :class:`LineSystem` can use: "numba" (compiled, the default when
-#: numba imports) or "numpy" (LAPACK ``pttrs`` on NumPy arrays)
-KERNELS = ("numba", "numpy")
-
-
-def default_kernel() -> str:
-    """The kernel used when none is asked for: ``$COSIM_KERNEL`` if set, else "numba" if available.
-
-    Raises
-    ------
-    ValueError
-        ``COSIM_KERNEL`` names no kernel, or names "numba" and numba is not installed.
-    """
-    env = os.environ.get("COSIM_KERNEL", "").strip().lower()
-    if env:
-        return check_kernel(env)
-    return "numba" if _kernels is not None else "numpy"
-
-
-def check_kernel(kernel: str) -> str:
-    """``kernel`` if it is one of :data:`KERNELS` and usable here, else a ValueError naming it."""
-    if kernel not in KERNELS:
-        raise ValueError(f"unknown line-solver kernel {kernel!r}: expected one of {list(KERNELS)}")
-    if kernel == "numba" and _kernels is None:
-        raise ValueError("kernel 'numba' asked for, but numba is not installed (pip install numba)")
-    return kernel
 
 
 class LineSystemError(ArithmeticError):
