@@ -37,39 +37,6 @@ def available() -> bool:
     return numba_installed() and default_kernel() == "numba"
 
 
-if numba_installed():  # compiled once and kept in numba's cache (not again in every process)
-    import numba
-
-    @numba.njit(cache=True)
-    def _argument(v, t_p, t_n):
-        q = np.empty(v.size)
-        for i in range(v.size):
-            q[i] = abs(v[i]) / (t_p if v[i] > 0 else t_n)
-        return q
-
-    @numba.njit(cache=True)
-    def _move(r, v, e, t, a_p, a_n, a0p, a1p, a0n, a1n, r_min, r_max):
-        out = np.empty(r.size)
-        for i in range(r.size):
-            ri = r[i]
-            vi = v[i]
-            o = ri
-            if vi > 0:
-                rp = a0p + a1p * vi
-                if ri < rp:
-                    u = rp - ri
-                    s = a_p * e[i] * u * t
-                    o = min(ri + u * (s / (1.0 + s)), rp)
-            else:
-                rn = a0n + a1n * vi
-                if ri > rn:
-                    u = ri - rn
-                    s = -a_n * e[i] * u * t
-                    o = max(ri - u * (s / (1.0 + s)), rn)
-            out[i] = min(max(o, r_min), r_max)
-        return out
-
-
 def advance(model, r: np.ndarray, v: np.ndarray, duration_s) -> np.ndarray | None:
     """The new resistances, or None when the compiled path does not apply.
 
@@ -81,6 +48,9 @@ def advance(model, r: np.ndarray, v: np.ndarray, duration_s) -> np.ndarray | Non
     p = model.numeric_params()
     if any(np.ndim(x) for x in p.values()):
         return None
+    # imported on first use (numba with it), compiled once and kept in numba's cache
+    from cosim.devices._messaris_kernels import _argument, _move
+
     rf = np.ascontiguousarray(r, dtype=float).ravel()
     vf = np.ascontiguousarray(v, dtype=float).ravel()
     e = np.expm1(_argument(vf, float(p["t_p_v"]), float(p["t_n_v"])))
