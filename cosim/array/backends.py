@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from cosim.array._substep_kernels import REUSE_SAME, REUSE_STALE, reuse_verdict
 from cosim.devices.base import DeviceModel
 from cosim.netlist.bias import Bias
 from cosim.netlist.crossbar import CrossbarSpec
@@ -177,13 +178,11 @@ class CircuitBackend:
             return None
         ref = self._g_ref
         if ref is not None:
-            den = np.maximum(ref, g_s)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ok = np.abs(g_s - ref) <= self.reuse_tolerance * den
             # open cells must stay open: the network topology may not change
-            if ok.all() and np.array_equal(ref > 0, g_s > 0):
-                if ref is g_s or np.array_equal(ref, g_s):
-                    return None
+            verdict = REUSE_SAME if ref is g_s else reuse_verdict(ref, g_s, self.reuse_tolerance)
+            if verdict == REUSE_SAME:
+                return None
+            if verdict == REUSE_STALE:
                 self.stats["stale_solves"] += 1
                 return ref
         self._g_ref = np.array(g_s, copy=True)
@@ -254,6 +253,9 @@ class CircuitBackend:
                 return self.solver.apply_summary(g_s, bias, device_iv=_device_iv(model, state))
             sol = self.solver.apply(g_s, bias, device_iv=_device_iv(model, state))
             return sol.device_voltages_v, float(sol.power_cells_w), float(sol.power_wires_w)
-        sol = self.solver.apply(ref, bias)
-        v_dev = sol.device_voltages_v
-        return v_dev, float(np.sum(g_s * v_dev * v_dev)), float(sol.power_wires_w)
+        if self.lean:
+            v_dev, _, p_w = self.solver.apply_summary(ref, bias)
+        else:
+            sol = self.solver.apply(ref, bias)
+            v_dev, p_w = sol.device_voltages_v, float(sol.power_wires_w)
+        return v_dev, float(np.sum(g_s * v_dev * v_dev)), p_w

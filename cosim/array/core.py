@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cosim.array._substep_kernels import rel_change as _rel_change
 from cosim.array.advance import moving_cells, static_at_zero_v
 from cosim.array.backends import BACKENDS, CircuitBackend, IdealBackend, ideal_cell_voltages_v
 from cosim.devices.base import DeviceModel
@@ -132,15 +133,6 @@ class PulseReport:
     def selected(self) -> np.ndarray:
         """Boolean (rows, cols) mask of the cells the bias selects."""
         return self.bias.selected
-
-
-def _rel_change(g_old: np.ndarray, g_new: np.ndarray) -> float:
-    """Largest ``|G_new - G_old| / max(G_old, G_new)`` over cells (0 where both are 0)."""
-    den = np.maximum(np.abs(g_old), np.abs(g_new))
-    num = np.abs(g_new - g_old)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rel = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
-    return float(rel.max()) if rel.size else 0.0
 
 
 def _read_only(arr: np.ndarray) -> np.ndarray:

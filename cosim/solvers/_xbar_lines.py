@@ -34,8 +34,10 @@ from cosim._kernel_choice import KERNELS, check_kernel, default_kernel  # noqa: 
 
 try:  # the compiled kernels; the NumPy/LAPACK path below is the fallback and the reference
     from cosim.solvers import _xbar_kernels as _kernels
+    from cosim.solvers import _xbar_lean_kernels as _lean_kernels
 except ImportError:  # pragma: no cover - numba is a dependency; kept working without it
     _kernels = None  # type: ignore[assignment]
+    _lean_kernels = None  # type: ignore[assignment]
 
 
 class LineSystemError(ArithmeticError):
@@ -68,6 +70,27 @@ class LineSystem:
         self.g_cell = g_cell
         self.gw_seg, self.gb_seg = gw_seg, gb_seg
         self.fix_w, self.fix_b = fix_w, fix_b
+        if self.kernel == "numba":
+            # one compiled pass, the same operations as the NumPy set-up below (bit-identical)
+            f64 = np.ascontiguousarray
+            cw, db, eb_rc, w_inv, w_l, ok_w, b_inv, b_l, ok_b = _lean_kernels.line_system(
+                f64(gw_seg, float),
+                f64(gb_seg, float),
+                f64(g_cell, float),
+                f64(g_in, float),
+                f64(g_out, float),
+                f64(fix_w, bool),
+                f64(fix_b, bool),
+            )
+            if not ok_w:
+                raise LineSystemError("word-line block not positive definite")
+            if not ok_b:
+                raise LineSystemError("bit-line block not positive definite")
+            self.c_row = cw
+            self._k_w = (w_inv, w_l, ok_w)
+            self._k_b = (b_inv, b_l, ok_b)
+            self._k_db, self._k_eb = db, eb_rc
+            return
         # Laplacian diagonals (before fixing nodes)
         dw = g_cell.copy()
         dw[:, 1:] += gw_seg
@@ -88,19 +111,6 @@ class LineSystem:
         db[-1, fix_b] = 1.0
         cw[-1, fix_b] = 0.0
         self.c_row = cw  # (rows, cols)
-        if self.kernel == "numba":
-            eb_rc = np.zeros((rows, cols))  # eb_rc[i, j]: coupling B(i, j) - B(i + 1, j)
-            eb_rc[:-1, :] = -gb_seg
-            if rows > 1:
-                eb_rc[rows - 2, fix_b] = 0.0
-            self._k_w = _kernels.factor_rows(dw, ew)
-            self._k_b = _kernels.factor_cols(db, eb_rc)
-            if not self._k_w[2]:
-                raise LineSystemError("word-line block not positive definite")
-            if not self._k_b[2]:
-                raise LineSystemError("bit-line block not positive definite")
-            self._k_db, self._k_eb = db, eb_rc
-            return
         eb = np.zeros((cols, rows))  # column-major: eb[j, i]: B(i, j) - B(i + 1, j)
         eb[:, :-1] = -gb_seg.T
         if rows > 1:
@@ -293,6 +303,37 @@ def warm_up_kernels() -> float:
     )
     rw = np.ones((2, n, n))
     system.solve(rw[:1], np.zeros((1, n, n)))
+    # the right-hand side and summary kernels of the lean solves
+    _lean_kernels.line_rhs(
+        rw[:, :, 0],
+        rw[:, 0, :],
+        rw,
+        True,
+        np.ones(n),
+        np.ones(n),
+        np.ones((n, n - 1)),
+        np.ones((n - 1, n)),
+        system.c_row,
+        np.zeros(n, bool),
+        np.zeros(n, bool),
+    )
+    wires = (np.ones((n, n - 1)), np.ones((n - 1, n)), np.ones(n), np.ones(n))
+    for grid, mask in ((np.zeros((0, 0)), np.zeros((0, 0), bool)), (np.ones((n, n)), np.ones((n, n), bool))):
+        _lean_kernels.summary(
+            rw,
+            rw,
+            system.c_row,
+            grid,
+            grid.size > 0,
+            mask,
+            mask.size > 0,
+            True,
+            np.ones(n, bool),
+            np.ones(n, bool),
+            rw[:, :, 0],
+            rw[:, 0, :],
+            wires,
+        )
     system.solve(rw, np.zeros((2, n, n)))
     w_inv, w_l, _ = system._k_w
     b_inv, b_l, _ = system._k_b

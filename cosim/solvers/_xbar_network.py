@@ -14,7 +14,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from cosim.netlist.crossbar import CrossbarSpec
-from cosim.solvers._xbar_lines import LineSystem
+from cosim.solvers._xbar_lines import LineSystem, _lean_kernels
 from cosim.solvers.result import SolverError
 
 
@@ -188,6 +188,9 @@ class _Network:
         return rhs
 
 
+_NO_J0 = np.zeros((0, 0, 0))  # the compiled right-hand side's placeholder when there is no j0
+
+
 class _LineFactor:
     """Line-preconditioned CG on the bit-line Schur complement (see :mod:`cosim.solvers._xbar_lines`)."""
 
@@ -202,22 +205,34 @@ class _LineFactor:
     MIN_WIRE_TO_CELL_RATIO = 0.02
 
     @staticmethod
+    def _wires(net: _Network) -> tuple[np.ndarray, np.ndarray, float]:
+        """(WL segment, BL segment conductances, S; weakest inner segment's conductance, S, or 0
+        when a segment is 0 ohm), cached on ``net``: they depend on the spec only."""
+        got = net.__dict__.get("_line_wires")
+        if got is None:
+            spec = net.spec
+            inner = np.concatenate((spec.r_wordline_ohm[:, 1:].ravel(), spec.r_bitline_ohm[:-1, :].ravel()))
+            g_wire = 0.0 if inner.size == 0 or (inner == 0).any() else 1.0 / inner.max()
+            with np.errstate(divide="ignore"):
+                gw_seg = 1.0 / spec.r_wordline_ohm[:, 1:]
+                gb_seg = 1.0 / spec.r_bitline_ohm[:-1, :]
+            got = net.__dict__["_line_wires"] = (gw_seg, gb_seg, g_wire)
+        return got
+
+    @staticmethod
     def worthwhile(net: _Network, g_eff: np.ndarray) -> bool:
         """Whether the line preconditioner will converge fast: wires much better than a line of cells."""
         spec = net.spec
-        inner = np.concatenate((spec.r_wordline_ohm[:, 1:].ravel(), spec.r_bitline_ohm[:-1, :].ravel()))
-        if inner.size == 0 or (inner == 0).any():
+        g_wire = _LineFactor._wires(net)[2]
+        if g_wire == 0.0:
             return False
-        g_wire = 1.0 / inner.max()
         g_line = max(spec.rows, spec.cols) * float(g_eff.mean())
         return g_line == 0 or g_wire >= _LineFactor.MIN_WIRE_TO_CELL_RATIO * g_line
 
     def __init__(self, net: _Network, g_eff: np.ndarray) -> None:
-        spec = net.spec
         self.net = net
         self.g = g_eff
-        self.gw_seg = 1.0 / spec.r_wordline_ohm[:, 1:]
-        self.gb_seg = 1.0 / spec.r_bitline_ohm[:-1, :]
+        self.gw_seg, self.gb_seg, _ = self._wires(net)
         self.system = LineSystem(self.gw_seg, self.gb_seg, g_eff, net.g_in, net.g_out, net.fix_w, net.fix_b)
         self.iterations = 0
 
@@ -226,6 +241,35 @@ class _LineFactor:
 
         ``x0_b`` (batch, rows, cols), optional: bit-line voltages to start CG from.
         """
+        if self.system.kernel == "numba":
+            rw, rb = self._rhs_compiled(v_wl, v_bl, j0)
+        else:
+            rw, rb = self._rhs_numpy(v_wl, v_bl, j0)
+        vw, vb, it = self.system.solve(rw, rb, x0_b=x0_b)
+        self.iterations = it
+        return vw, vb
+
+    def _rhs_compiled(self, v_wl, v_bl, j0=None):
+        """:meth:`_rhs_numpy` in one compiled pass (the same operations: bit-identical)."""
+        net = self.net
+        f64 = np.ascontiguousarray
+        return _lean_kernels.line_rhs(
+            f64(v_wl, float),
+            f64(v_bl, float),
+            _NO_J0 if j0 is None else f64(np.broadcast_to(j0, (np.shape(v_wl)[0], *net.spec.shape)), float),
+            j0 is not None,
+            net.g_in,
+            net.g_out,
+            self.gw_seg,
+            self.gb_seg,
+            f64(self.g, float),
+            net.fix_w,
+            net.fix_b,
+        )
+
+    def _rhs_numpy(self, v_wl, v_bl, j0=None):
+        """Right-hand sides ``(rw, rb)`` (batch, rows, cols) of the line system; sources in volt
+        (``v_wl`` (batch, rows), ``v_bl`` (batch, cols), NaN = floating), ``j0`` cell currents, A."""
         net = self.net
         vw_src = np.nan_to_num(v_wl)
         vb_src = np.nan_to_num(v_bl)
@@ -251,9 +295,7 @@ class _LineFactor:
             rw[:, -1, fb] += self.g[-1, fb] * v
         rw[:, fw, 0] = vw_src[:, fw]
         rb[:, -1, fb] = vb_src[:, fb]
-        vw, vb, it = self.system.solve(rw, rb, x0_b=x0_b)
-        self.iterations = it
-        return vw, vb
+        return rw, rb
 
 
 class _SparseFactor:
