@@ -214,3 +214,35 @@ def summary(vw, vb, g_eff, frac, use_frac, blocked, use_blocked, want_v_dev, dri
         p_c[k] = pc
         p_w[k] = pw
     return v_dev, sense, p_c, p_w
+
+
+@nb.njit(**_JIT)
+def wire_power(vw, vb, driven_w, driven_b, v_wl, v_bl, wires):
+    """Power in the wires (segments, driver and sense resistors) per vector, watt, (batch,).
+
+    The wire-power part of :func:`summary` on its own, for the full solution
+    (:func:`cosim.solvers._xbar_result._wire_power`; same arguments).
+    """
+    gw, gb, g_in, g_out = wires
+    batch, rows, cols = vw.shape
+    p_w = np.zeros(batch)
+    for k in range(batch):
+        pw = 0.0
+        for i in range(rows):
+            for j in range(cols):
+                if j < cols - 1:
+                    d = vw[k, i, j + 1] - vw[k, i, j]
+                    pw += gw[i, j] * (d * d)
+                if i < rows - 1:
+                    d = vb[k, i + 1, j] - vb[k, i, j]
+                    pw += gb[i, j] * (d * d)
+        for i in range(rows):
+            if driven_w[i]:
+                d = v_wl[k, i] - vw[k, i, 0]
+                pw += g_in[i] * (d * d)
+        for j in range(cols):
+            if driven_b[j]:
+                d = vb[k, rows - 1, j] - v_bl[k, j]
+                pw += g_out[j] * (d * d)
+        p_w[k] = pw
+    return p_w

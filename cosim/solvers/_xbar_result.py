@@ -12,8 +12,10 @@ import re
 
 import numpy as np
 
+from cosim._kernel_choice import default_kernel
 from cosim.netlist.crossbar import CrossbarSpecError
 from cosim.solvers._xbar_checks import _first_index
+from cosim.solvers._xbar_lines import _lean_kernels
 from cosim.solvers.result import CrossbarSolution
 
 __all__ = ["crossbar_solution_from_circuit"]
@@ -65,7 +67,13 @@ def _wire_power(spec, net, vw, vb, v_wl, v_bl) -> np.ndarray:
     ``v_bl`` (batch, cols) source voltages (NaN = floating). One vector at a
     time, so its grids stay in cache.
     """
-    gw, gb, g_in, g_out = _wire_conductances(spec, net)
+    wires = _wire_conductances(spec, net)
+    if default_kernel() == "numba":  # one compiled pass (the same sums, in order instead of pairwise)
+        f64 = np.ascontiguousarray
+        return _lean_kernels.wire_power(
+            f64(vw, float), f64(vb, float), net.driven_w, net.driven_b, f64(v_wl, float), f64(v_bl, float), wires
+        )
+    gw, gb, g_in, g_out = wires
     batch = vw.shape[0]
     p_w = np.empty(batch)
     for k in range(batch):
