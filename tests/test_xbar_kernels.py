@@ -144,3 +144,25 @@ def test_kernel_choice(monkeypatch):
     assert default_kernel() == "numba"
     with pytest.raises(ValueError, match="unknown line-solver kernel 'cuda'"):
         check_kernel("cuda")
+
+
+def test_serial_batch_kernel_equals_the_threaded_one_bit_for_bit():
+    # small grids solve a batch on one thread (LineSystem.PARALLEL_BATCH_MIN_CELLS): same kernel per vector
+    rng = np.random.default_rng(21)
+    system, _args = _system(rng, 12, 10)
+    rw = rng.normal(size=(6, 12, 10))
+    rb = rng.normal(size=(6, 12, 10))
+    args = (*system._k_w[:2], *system._k_b[:2], system.c_row, system._k_db, system._k_eb)
+    x1, vw1 = np.empty(rw.shape), np.empty(rw.shape)
+    x2, vw2 = np.empty(rw.shape), np.empty(rw.shape)
+    st1, it1 = kernels.pcg_batch(*args, rw, rb, x1, False, 1e-13, 200, vw1)
+    st2, it2 = kernels.pcg_batch_serial(*args, rw, rb, x2, False, 1e-13, 200, vw2)
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(vw1, vw2)
+    np.testing.assert_array_equal(it1, it2)
+    assert (st1 == kernels.CONVERGED).all() and (st2 == kernels.CONVERGED).all()
+    # LineSystem.solve takes the serial kernel at this size
+    assert 12 * 10 < LineSystem.PARALLEL_BATCH_MIN_CELLS
+    vw, vb, _it = system.solve(rw, rb)
+    np.testing.assert_array_equal(vw, vw2)
+    np.testing.assert_array_equal(vb, x2)

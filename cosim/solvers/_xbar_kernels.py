@@ -267,6 +267,19 @@ def pcg_serial(w_inv, w_l, b_inv, b_l, c, db, eb, rw, rb, x, use_x0, rtol, max_i
     return status, it
 
 
+@nb.njit(**_JIT)
+def pcg_batch_serial(w_inv, w_l, b_inv, b_l, c, db, eb, rw, rb, x, use_x0, rtol, max_iter, vw):
+    """:func:`pcg_batch` on one thread: the right-hand sides one after the other (the same results)."""
+    n = rw.shape[0]
+    status = np.zeros(n, dtype=np.int64)
+    its = np.zeros(n, dtype=np.int64)
+    for k in range(n):
+        s, it = pcg_serial(w_inv, w_l, b_inv, b_l, c, db, eb, rw[k], rb[k], x[k], use_x0, rtol, max_iter, vw[k])
+        status[k] = s
+        its[k] = it
+    return status, its
+
+
 @nb.njit(parallel=True, **_JIT)
 def pcg_batch(w_inv, w_l, b_inv, b_l, c, db, eb, rw, rb, x, use_x0, rtol, max_iter, vw):
     """:func:`pcg_serial` for a batch (batch, rows, cols), right-hand sides split between threads.

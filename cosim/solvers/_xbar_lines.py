@@ -250,6 +250,14 @@ class LineSystem:
     #: blocks of lines a parallel solve is split into: fixed, so that the
     #: sums (hence the last bits of the result) do not depend on the thread count
     PARALLEL_BLOCKS = 2
+    #: grid size (rows * cols) from which a batch of right-hand sides is split
+    #: between threads.  Below it the right-hand sides are solved one after
+    #: the other on one thread (the same kernel, so the same results): at
+    #: 100 x 100, 20 read vectors took 27 ms of CPU (28-35 ms wall) split
+    #: between the two threads while other processes kept the cores busy,
+    #: against 15 ms (15 ms wall) on one thread; a sweep's workers, each with
+    #: its own threads, are such processes
+    PARALLEL_BATCH_MIN_CELLS = 2**14
 
     def _solve_compiled(self, rw, rb, *, x0_b=None, rtol: float = 1e-13, max_iter: int = 500):
         """:meth:`solve` by the compiled kernels (:mod:`cosim.solvers._xbar_kernels`)."""
@@ -269,8 +277,10 @@ class LineSystem:
             else:
                 st, it = k.pcg_serial(*args, rw[0], rb[0], x[0], use_x0, rtol, max_iter, vw[0])
             status, its = np.array([st]), np.array([it])
-        else:
+        elif rows * cols >= self.PARALLEL_BATCH_MIN_CELLS:
             status, its = k.pcg_batch(*args, rw, rb, x, use_x0, rtol, max_iter, vw)
+        else:
+            status, its = k.pcg_batch_serial(*args, rw, rb, x, use_x0, rtol, max_iter, vw)
         if (status == k.BREAKDOWN).any():
             raise LineSystemError("CG breakdown: the reduced system is not positive definite")
         if (status == k.NOT_CONVERGED).any():
@@ -335,6 +345,20 @@ def warm_up_kernels() -> float:
             wires,
         )
     system.solve(rw, np.zeros((2, n, n)))
+    _kernels.pcg_batch(
+        *system._k_w[:2],
+        *system._k_b[:2],
+        system.c_row,
+        system._k_db,
+        system._k_eb,
+        rw,
+        np.zeros((2, n, n)),
+        np.empty((2, n, n)),
+        False,
+        1e-13,
+        50,
+        np.empty((2, n, n)),
+    )
     w_inv, w_l, _ = system._k_w
     b_inv, b_l, _ = system._k_b
     _kernels.pcg_lines(
