@@ -48,14 +48,9 @@ ROW_BLOCK = 16
 
 
 @nb.njit(**_JIT)
-def factor_rows(d, e):
-    """``L D L^T`` of every row's tridiagonal (diagonal ``d``, coupling ``e[:, j]`` between j, j+1).
-
-    Returns ``(inv_d, l, ok)``; ``ok`` is False when a pivot is not positive.
-    """
+def factor_rows_into(d, e, inv_d, lo):
+    """:func:`factor_rows` into given ``inv_d``, ``lo`` (``lo`` zeroed); returns ``ok``."""
     rows, cols = d.shape
-    inv_d = np.empty((rows, cols))
-    lo = np.zeros((rows, cols))
     ok = True
     for a in range(0, rows, ROW_BLOCK):
         b = min(a + ROW_BLOCK, rows)
@@ -68,15 +63,13 @@ def factor_rows(d, e):
                 inv_d[i, j] = 1.0 / v
                 if j < cols - 1:
                     lo[i, j] = e[i, j] * inv_d[i, j]
-    return inv_d, lo, ok
+    return ok
 
 
 @nb.njit(**_JIT)
-def factor_cols(d, e):
-    """``L D L^T`` of every column's tridiagonal (coupling ``e[i, :]`` between i, i+1)."""
+def factor_cols_into(d, e, inv_d, lo):
+    """:func:`factor_cols` into given ``inv_d``, ``lo`` (``lo`` zeroed); returns ``ok``."""
     rows, cols = d.shape
-    inv_d = np.empty((rows, cols))
-    lo = np.zeros((rows, cols))
     ok = True
     for i in range(rows):
         for j in range(cols):
@@ -87,7 +80,24 @@ def factor_cols(d, e):
             inv_d[i, j] = 1.0 / piv
             if i < rows - 1:
                 lo[i, j] = e[i, j] * inv_d[i, j]
-    return inv_d, lo, ok
+    return ok
+
+
+def factor_rows(d, e):
+    """``L D L^T`` of every row's tridiagonal (diagonal ``d``, coupling ``e[:, j]`` between j, j+1).
+
+    Returns ``(inv_d, l, ok)``; ``ok`` is False when a pivot is not positive.
+    """
+    inv_d = np.empty(d.shape)
+    lo = np.zeros(d.shape)
+    return inv_d, lo, bool(factor_rows_into(d, e, inv_d, lo))
+
+
+def factor_cols(d, e):
+    """``L D L^T`` of every column's tridiagonal (coupling ``e[i, :]`` between i, i+1)."""
+    inv_d = np.empty(d.shape)
+    lo = np.zeros(d.shape)
+    return inv_d, lo, bool(factor_cols_into(d, e, inv_d, lo))
 
 
 # -- serial pieces on a block of lines -------------------------------------

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from cosim.solvers._xbar_kernels import _JIT, factor_cols, factor_rows
+from cosim.solvers._xbar_kernels import _JIT, factor_cols_into, factor_rows_into
 
 
 @nb.njit(**_JIT)
@@ -92,8 +92,15 @@ def line_system(gw_seg, gb_seg, g_cell, g_in, g_out, fix_w, fix_b):
             cw[rows - 1, j] = 0.0
             if rows > 1:
                 eb[rows - 2, j] = 0.0
-    w_inv, w_l, ok_w = factor_rows(dw, ew)
-    b_inv, b_l, ok_b = factor_cols(db, eb)
+    # the factorisations write into arrays made here (numba: a cached kernel that calls another
+    # cached kernel returning a tuple of arrays broke that kernel's own calls from Python,
+    # "NRT_adapt_ndarray_to_python: descr is NULL")
+    w_inv = np.empty((rows, cols))
+    w_l = np.zeros((rows, cols))
+    b_inv = np.empty((rows, cols))
+    b_l = np.zeros((rows, cols))
+    ok_w = factor_rows_into(dw, ew, w_inv, w_l)
+    ok_b = factor_cols_into(db, eb, b_inv, b_l)
     return cw, db, eb, w_inv, w_l, ok_w, b_inv, b_l, ok_b
 
 
