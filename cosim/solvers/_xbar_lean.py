@@ -25,7 +25,7 @@ from cosim.netlist.crossbar import CrossbarSpec
 from cosim.solvers._xbar_checks import _check_bias, _check_conductance, _check_inputs
 from cosim._kernel_choice import default_kernel
 from cosim.solvers._xbar_lines import _lean_kernels
-from cosim.solvers._xbar_result import _wire_conductances
+from cosim.solvers._xbar_result import _wire_conductances, wire_power_numpy
 
 _NO_GRID = np.zeros((0, 0))  # placeholders of the compiled summary's unused inputs
 _NO_MASK = np.zeros((0, 0), bool)
@@ -167,14 +167,4 @@ def summary_numpy(
             vd = v_cell * frac if use_frac else v_cell
             v_dev[k] = np.where(blocked, 0.0, vd) if use_blocked else vd
     sense = np.where(driven_b, sense, 0.0)
-    gw, gb, g_in, g_out = wires
-    p_w = np.empty(batch)
-    for k in range(batch):
-        dw = vw[k, :, 1:] - vw[k, :, :-1]
-        db = vb[k, 1:, :] - vb[k, :-1, :]
-        dw *= dw
-        db *= db
-        p_w[k] = np.vdot(gw, dw) + np.vdot(gb, db)
-    d_in = np.where(driven_w, np.nan_to_num(v_wl) - vw[:, :, 0], 0.0)
-    d_out = np.where(driven_b, vb[:, -1, :] - np.nan_to_num(v_bl), 0.0)
-    return v_dev, sense, p_c, p_w + (g_in * d_in**2).sum(axis=1) + (g_out * d_out**2).sum(axis=1)
+    return v_dev, sense, p_c, wire_power_numpy(vw, vb, driven_w, driven_b, v_wl, v_bl, wires)

@@ -5,7 +5,7 @@ these kernels about as much again in NumPy calls around it: the line system's
 diagonals and couplings (a dozen small array operations), the right-hand side
 (``nan_to_num``, fancy-indexed fixes) and the post-solve summary (device
 voltages, sense currents, cell and wire power, two dozen reductions).  Each
-kernel here does one of those jobs in one pass over the grid.
+kernel here does one of those jobs in one pass over the grid (the summary in two: the wire power is its own kernel).
 
 Exactness: :func:`line_system` and :func:`line_rhs` do the same floating-point
 operations in the same order as the NumPy code they replace
@@ -182,15 +182,12 @@ def summary(vw, vb, g_eff, frac, use_frac, blocked, use_blocked, want_v_dev, dri
     sense : (batch, cols), ampere
     p_c, p_w : (batch,), watt
     """
-    gw, gb, g_in, g_out = wires
     batch, rows, cols = vw.shape
     v_dev = np.empty((batch if want_v_dev else 0, rows, cols))
     sense = np.zeros((batch, cols))
     p_c = np.zeros(batch)
-    p_w = np.zeros(batch)
     for k in range(batch):
         pc = 0.0
-        pw = 0.0
         for i in range(rows):
             for j in range(cols):
                 v = vw[k, i, j] - vb[k, i, j]
@@ -202,25 +199,11 @@ def summary(vw, vb, g_eff, frac, use_frac, blocked, use_blocked, want_v_dev, dri
                     if use_blocked and blocked[i, j]:
                         vd = 0.0
                     v_dev[k, i, j] = vd
-                if j < cols - 1:
-                    d = vw[k, i, j + 1] - vw[k, i, j]
-                    pw += gw[i, j] * (d * d)
-                if i < rows - 1:
-                    d = vb[k, i + 1, j] - vb[k, i, j]
-                    pw += gb[i, j] * (d * d)
-        for i in range(rows):
-            if driven_w[i]:
-                d = v_wl[k, i] - vw[k, i, 0]
-                pw += g_in[i] * (d * d)
         for j in range(cols):
-            if driven_b[j]:
-                d = vb[k, rows - 1, j] - v_bl[k, j]
-                pw += g_out[j] * (d * d)
-            else:
+            if not driven_b[j]:
                 sense[k, j] = 0.0
         p_c[k] = pc
-        p_w[k] = pw
-    return v_dev, sense, p_c, p_w
+    return v_dev, sense, p_c, wire_power(vw, vb, driven_w, driven_b, v_wl, v_bl, wires)
 
 
 @nb.njit(**_JIT)

@@ -73,6 +73,11 @@ def _wire_power(spec, net, vw, vb, v_wl, v_bl) -> np.ndarray:
         return _lean_kernels.wire_power(
             f64(vw, float), f64(vb, float), net.driven_w, net.driven_b, f64(v_wl, float), f64(v_bl, float), wires
         )
+    return wire_power_numpy(vw, vb, net.driven_w, net.driven_b, v_wl, v_bl, wires)
+
+
+def wire_power_numpy(vw, vb, driven_w, driven_b, v_wl, v_bl, wires) -> np.ndarray:
+    """:func:`cosim.solvers._xbar_lean_kernels.wire_power` in NumPy (same arguments; pairwise sums)."""
     gw, gb, g_in, g_out = wires
     batch = vw.shape[0]
     p_w = np.empty(batch)
@@ -82,8 +87,8 @@ def _wire_power(spec, net, vw, vb, v_wl, v_bl) -> np.ndarray:
         dw *= dw
         db *= db
         p_w[k] = np.vdot(gw, dw) + np.vdot(gb, db)
-    d_in = np.where(net.driven_w, np.nan_to_num(v_wl) - vw[:, :, 0], 0.0)
-    d_out = np.where(net.driven_b, vb[:, -1, :] - np.nan_to_num(v_bl), 0.0)
+    d_in = np.where(driven_w, np.nan_to_num(v_wl) - vw[:, :, 0], 0.0)
+    d_out = np.where(driven_b, vb[:, -1, :] - np.nan_to_num(v_bl), 0.0)
     return p_w + (g_in * d_in**2).sum(axis=1) + (g_out * d_out**2).sum(axis=1)
 
 
