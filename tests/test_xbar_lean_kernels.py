@@ -3,10 +3,9 @@
 :mod:`cosim.solvers._xbar_lean_kernels` promises bit-identical results for the
 line system's couplings and factors, for the right-hand sides and for the
 device voltages and sense currents of the summary, and the powers to rounding.
-The references are the NumPy code of the package itself: the set-up is
-rebuilt here with the NumPy operations the kernel replaced (then factored by
-the kernels' own factorisation, which ``tests/test_xbar_kernels.py`` holds
-against LAPACK), the right-hand side by ``_LineFactor._rhs_numpy`` and the
+The references are the NumPy code of the package itself: the set-up by
+``_xbar_lines.line_diagonals_numpy`` (then factored by the kernels' own
+factorisation, which ``tests/test_xbar_kernels.py`` holds against LAPACK), the right-hand side by ``_LineFactor._rhs_numpy`` and the
 summary by ``_xbar_lean.summary_numpy``; and end to end, the lean summary of
 a solve against the full solution that the solver assembles independently.
 """
@@ -22,33 +21,14 @@ from cosim.solvers import CrossbarSolver
 from cosim.solvers import _xbar_kernels as kernels
 from cosim.solvers import _xbar_lean_kernels as lean
 from cosim.solvers._xbar_lean import summary_numpy
+from cosim.solvers._xbar_lines import line_diagonals_numpy
 from cosim.solvers._xbar_network import _LineFactor, _Network
 from cosim.solvers._xbar_result import _wire_conductances
 
 
 def _numpy_setup(gw_seg, gb_seg, g_cell, g_in, g_out, fix_w, fix_b):
-    """The NumPy set-up the compiled ``line_system`` replaced (the numba branch of LineSystem before)."""
-    rows, cols = g_cell.shape
-    dw = g_cell.copy()
-    dw[:, 1:] += gw_seg
-    dw[:, :-1] += gw_seg
-    dw[:, 0] += g_in
-    db = g_cell.copy()
-    db[1:, :] += gb_seg
-    db[:-1, :] += gb_seg
-    db[-1, :] += g_out
-    ew = np.zeros((rows, cols))
-    ew[:, :-1] = -gw_seg
-    cw = g_cell.copy()
-    dw[fix_w, 0] = 1.0
-    ew[fix_w, 0] = 0.0
-    cw[fix_w, 0] = 0.0
-    db[-1, fix_b] = 1.0
-    cw[-1, fix_b] = 0.0
-    eb = np.zeros((rows, cols))
-    eb[:-1, :] = -gb_seg
-    if rows > 1:
-        eb[rows - 2, fix_b] = 0.0
+    """The NumPy set-up (LineSystem's NumPy branch), factored by the kernels' own factorisation."""
+    dw, ew, db, eb, cw = line_diagonals_numpy(gw_seg, gb_seg, g_cell, g_in, g_out, fix_w, fix_b)
     return cw, db, eb, kernels.factor_rows(dw, ew), kernels.factor_cols(db, eb)
 
 

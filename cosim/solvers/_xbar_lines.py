@@ -44,6 +44,43 @@ class LineSystemError(ArithmeticError):
     """The iteration failed (not positive definite, or no convergence)."""
 
 
+def line_diagonals_numpy(gw_seg, gb_seg, g_cell, g_in, g_out, fix_w, fix_b):
+    """Diagonals and couplings of the word- and bit-line tridiagonals, fixed nodes applied (NumPy).
+
+    Arguments as :class:`LineSystem`'s.  Returns ``(dw, ew, db, eb, cw)``, each
+    (rows, cols): the word-line diagonal and coupling ``ew[i, j]`` between
+    W(i, j) and W(i, j + 1), the bit-line diagonal and coupling ``eb[i, j]``
+    between B(i, j) and B(i + 1, j), and the cell couplings (zeroed at fixed
+    nodes).  :func:`cosim.solvers._xbar_lean_kernels.line_system` computes the
+    same, bit for bit, in one compiled pass.
+    """
+    rows, cols = g_cell.shape
+    # Laplacian diagonals (before fixing nodes)
+    dw = g_cell.copy()
+    dw[:, 1:] += gw_seg
+    dw[:, :-1] += gw_seg
+    dw[:, 0] += g_in
+    db = g_cell.copy()
+    db[1:, :] += gb_seg
+    db[:-1, :] += gb_seg
+    db[-1, :] += g_out
+    ew = np.zeros((rows, cols))
+    ew[:, :-1] = -gw_seg
+    eb = np.zeros((rows, cols))
+    eb[:-1, :] = -gb_seg
+    # couplings seen by each side (zeroed at fixed nodes)
+    cw = g_cell.copy()
+    # fixed W(i, 0): unit row, no coupling to W(i, 1) or B(i, 0); likewise B(rows - 1, j)
+    dw[fix_w, 0] = 1.0
+    ew[fix_w, 0] = 0.0
+    cw[fix_w, 0] = 0.0
+    db[-1, fix_b] = 1.0
+    cw[-1, fix_b] = 0.0
+    if rows > 1:
+        eb[rows - 2, fix_b] = 0.0
+    return dw, ew, db, eb, cw
+
+
 class LineSystem:
     """The crossbar nodal system for one set of cell conductances.
 
@@ -91,30 +128,9 @@ class LineSystem:
             self._k_b = (b_inv, b_l, ok_b)
             self._k_db, self._k_eb = db, eb_rc
             return
-        # Laplacian diagonals (before fixing nodes)
-        dw = g_cell.copy()
-        dw[:, 1:] += gw_seg
-        dw[:, :-1] += gw_seg
-        dw[:, 0] += g_in
-        db = g_cell.copy()
-        db[1:, :] += gb_seg
-        db[:-1, :] += gb_seg
-        db[-1, :] += g_out
-        ew = np.zeros((rows, cols))  # ew[i, j]: coupling W(i, j) - W(i, j + 1)
-        ew[:, :-1] = -gw_seg
-        # couplings seen by each side (zeroed at fixed nodes)
-        cw = g_cell.copy()
-        # fixed W(i, 0): unit row, no coupling to W(i, 1) or B(i, 0)
-        dw[fix_w, 0] = 1.0
-        ew[fix_w, 0] = 0.0
-        cw[fix_w, 0] = 0.0
-        db[-1, fix_b] = 1.0
-        cw[-1, fix_b] = 0.0
+        dw, ew, db, eb_rc, cw = line_diagonals_numpy(gw_seg, gb_seg, g_cell, g_in, g_out, fix_w, fix_b)
         self.c_row = cw  # (rows, cols)
-        eb = np.zeros((cols, rows))  # column-major: eb[j, i]: B(i, j) - B(i + 1, j)
-        eb[:, :-1] = -gb_seg.T
-        if rows > 1:
-            eb[fix_b, rows - 2] = 0.0
+        eb = np.ascontiguousarray(eb_rc.T)  # column-major: eb[j, i]: B(i, j) - B(i + 1, j)
         self.c_col = np.ascontiguousarray(cw.T)  # (cols, rows)
         dwf, ewf, info = lapack.dpttrf(dw.ravel(), ew.ravel()[:-1])
         if info != 0:

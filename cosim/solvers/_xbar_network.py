@@ -15,6 +15,7 @@ import scipy.sparse.linalg as spla
 
 from cosim.netlist.crossbar import CrossbarSpec
 from cosim.solvers._xbar_lines import LineSystem, _lean_kernels
+from cosim.solvers._xbar_result import _wire_conductances
 from cosim.solvers.result import SolverError
 
 
@@ -213,9 +214,8 @@ class _LineFactor:
             spec = net.spec
             inner = np.concatenate((spec.r_wordline_ohm[:, 1:].ravel(), spec.r_bitline_ohm[:-1, :].ravel()))
             g_wire = 0.0 if inner.size == 0 or (inner == 0).any() else 1.0 / inner.max()
-            with np.errstate(divide="ignore"):
-                gw_seg = 1.0 / spec.r_wordline_ohm[:, 1:]
-                gb_seg = 1.0 / spec.r_bitline_ohm[:-1, :]
+            # the wires' own conductances (0 for a 0-ohm segment; the line solver never sees one)
+            gw_seg, gb_seg, _, _ = _wire_conductances(spec, net)
             got = net.__dict__["_line_wires"] = (gw_seg, gb_seg, g_wire)
         return got
 
