@@ -37,120 +37,18 @@ reads. The running totals are ``energy_cells_j``, ``energy_wires_j`` and
 from __future__ import annotations
 
 import copy as _copy
-from dataclasses import dataclass
 
 import numpy as np
 
-from cosim.array._substep_kernels import rel_change as _rel_change
-from cosim.array.advance import moving_cells, static_at_zero_v
+from cosim.array.advance import static_at_zero_v
 from cosim.array.backends import BACKENDS, CircuitBackend, IdealBackend, ideal_cell_voltages_v
+from cosim.array.reports import ArrayError, PulseReport, ReadReport, finite_positive, read_only
+from cosim.array.substeps import integrate_pulse
 from cosim.devices.base import DeviceModel
 from cosim.netlist.bias import Bias, SCHEMES, write_bias
 from cosim.netlist.crossbar import CrossbarSpec
 
-
-class ArrayError(ValueError):
-    """Bad input to a :class:`CrossbarArray`; the message names the offending value."""
-
-
-@dataclass
-class ReadReport:
-    """What one read (a vector or a batch) did.
-
-    Attributes
-    ----------
-    currents_a : ndarray, (cols,) or (batch, cols)
-        Bit-line currents in ampere (read noise included when enabled).
-    v_in_v : ndarray, (rows,) or (batch, rows)
-        The applied word-line voltages, volt.
-    duration_s : float
-        ``read_width_s`` times the number of vectors.
-    energy_cells_j, energy_wires_j : float
-        Energy dissipated in the cells and in the wires, joule.
-    """
-
-    currents_a: np.ndarray
-    v_in_v: np.ndarray
-    duration_s: float
-    energy_cells_j: float
-    energy_wires_j: float
-
-    @property
-    def energy_j(self) -> float:
-        """Total energy of the read, joule."""
-        return self.energy_cells_j + self.energy_wires_j
-
-
-@dataclass
-class PulseReport:
-    """What one pulse did to the array.
-
-    Attributes
-    ----------
-    bias : Bias
-        The line voltages that were held.
-    width_s : float
-        Pulse width, second.
-    v_applied_v : ndarray (rows, cols)
-        Nominal cell voltages (``V_wl - V_bl`` with ideal wires; on the ideal
-        backend only the selected cells, as an ideal selector delivers), volt.
-    v_device_v : ndarray (rows, cols)
-        Voltage each device actually saw, averaged over the pulse (weighted by
-        sub-step duration), volt.
-    state_before, state_after : ndarray (rows, cols)
-        Device state before and after the pulse.
-    energy_cells_j, energy_wires_j : float
-        Energy dissipated in the cells and wires during the pulse, joule.
-    n_substeps : int
-        Accepted sub-steps (= circuit solves of the pulse).
-    n_advances : int
-        Calls of ``model.advance`` (accepted and rejected sub-steps).
-    max_rel_change : float
-        Largest relative conductance change of one cell in one accepted sub-step.
-    tolerance_met : bool
-        False if a minimum-length sub-step still exceeded ``split_tolerance``.
-    """
-
-    bias: Bias
-    width_s: float
-    v_applied_v: np.ndarray
-    v_device_v: np.ndarray
-    state_before: np.ndarray
-    state_after: np.ndarray
-    energy_cells_j: float
-    energy_wires_j: float
-    n_substeps: int
-    n_advances: int
-    max_rel_change: float
-    tolerance_met: bool
-
-    @property
-    def energy_j(self) -> float:
-        """Total energy of the pulse, joule."""
-        return self.energy_cells_j + self.energy_wires_j
-
-    @property
-    def selected(self) -> np.ndarray:
-        """Boolean (rows, cols) mask of the cells the bias selects."""
-        return self.bias.selected
-
-
-def _read_only(arr: np.ndarray) -> np.ndarray:
-    """A read-only view (the array's own state arrays must not be changed from outside)."""
-    view = arr.view()
-    view.flags.writeable = False
-    return view
-
-
-def _finite_positive(name: str, value, *, allow_zero: bool = False, allow_inf: bool = False) -> float:
-    try:
-        val = float(value)
-    except (TypeError, ValueError):
-        raise ArrayError(f"{name} must be a number, got {value!r}") from None
-    if np.isnan(val) or (np.isinf(val) and not allow_inf) or val < 0 or (val == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ArrayError(f"{name} must be {bound}{'' if allow_inf else ' and finite'}, got {value!r}")
-    return val
+__all__ = ["ArrayError", "CrossbarArray", "PulseReport", "ReadReport"]
 
 
 class CrossbarArray:
@@ -261,11 +159,11 @@ class CrossbarArray:
         self.spec = spec
         self.backend = backend
         self._shape = state_arr.shape
-        self.split_tolerance = _finite_positive("split_tolerance", split_tolerance, allow_inf=True)
+        self.split_tolerance = finite_positive("split_tolerance", split_tolerance, allow_inf=True)
         if not isinstance(max_halvings, (int, np.integer)) or not 0 <= max_halvings <= 40:
             raise ArrayError(f"max_halvings must be an integer in 0..40, got {max_halvings!r}")
         self.max_halvings = int(max_halvings)
-        self.read_width_s = _finite_positive("read_width_s", read_width_s)
+        self.read_width_s = finite_positive("read_width_s", read_width_s)
         self.read_disturb = bool(read_disturb)
         if read_noise is not None and not (callable(read_noise) or hasattr(read_noise, "apply")):
             raise ArrayError(
@@ -282,7 +180,7 @@ class CrossbarArray:
         self.rng = rng
         self._stuck = self._check_mask("stuck", stuck) if stuck is not None else None
         self.solver_options = dict(solver_options or {})
-        self.reuse_tolerance = _finite_positive("reuse_tolerance", reuse_tolerance, allow_zero=True)
+        self.reuse_tolerance = finite_positive("reuse_tolerance", reuse_tolerance, allow_zero=True)
         self._fast_paths = True
         self._backend = self._make_backend()
         self.fast_paths = fast_paths
@@ -519,85 +417,44 @@ class CrossbarArray:
             raise ArrayError(f"bias must be a cosim.netlist.bias.Bias, got {type(bias).__name__}")
         if bias.shape != self._shape:
             raise ArrayError(f"bias has shape {bias.shape}; the array is {self._shape}")
-        width = _finite_positive("width_s", width_s, allow_zero=True)
+        width = finite_positive("width_s", width_s, allow_zero=True)
         state0 = self._state
         v_nominal = ideal_cell_voltages_v(bias) if self.backend == "ideal" else bias.nominal_cell_voltages_v()
         if width == 0.0:
             z = np.zeros(self._shape)
             return PulseReport(bias, 0.0, v_nominal, z, state0.copy(), state0.copy(), 0.0, 0.0, 0, 0, 0.0, True)
 
-        units = 1 << self.max_halvings  # the pulse is `units` minimum sub-steps long
-        pos = 0
-        step = units
-        state, g = self._state, self._g
-        v_sum = np.zeros(self._shape)
-        e_cells = e_wires = 0.0
-        n_sub = n_adv = 0
-        max_rel = 0.0
-        tol_met = True
         # a pulse-counted model (one advance call = one pulse, e.g. MeasuredCurve) must not be split
         tol = np.inf if getattr(self.model, "pulse_counted", False) else self.split_tolerance
-        stuck = self._stuck
-        model, rng = self.model, self.rng
-        while pos < units:
-            step = min(step, units - pos)
-            v_dev, p_cells, p_wires = self._backend.apply(model, state, g, bias)
-            n_sub += 1
-            # exact shortcut: only cells at a non-zero voltage can move (see cosim.array.advance)
-            idx = moving_cells(v_dev) if self._sparse_advance else None
-            if idx is not None:
-                s_i, v_i, g_i = state.ravel()[idx], v_dev.ravel()[idx], g.ravel()[idx]
-                stuck_i = None if stuck is None else stuck.ravel()[idx]
-            while True:
-                dt = width * step / units
-                n_adv += 1
-                if idx is None:
-                    new = np.asarray(model.advance(state, v_dev, dt, rng), dtype=float)
-                    if stuck is not None:
-                        new = np.where(stuck, state, new)
-                    g_new = np.asarray(model.conductance_s(new), dtype=float)
-                    rel = _rel_change(g, g_new) if tol != np.inf else 0.0
-                elif idx.size == 0:
-                    new, g_new, rel = state, g, 0.0
-                else:
-                    new_i = np.asarray(model.advance(s_i, v_i, dt, rng), dtype=float)
-                    if stuck_i is not None:
-                        new_i = np.where(stuck_i, s_i, new_i)
-                    g_new_i = np.asarray(model.conductance_s(new_i), dtype=float)
-                    rel = _rel_change(g_i, g_new_i) if tol != np.inf else 0.0
-                if rel <= tol or step == 1:
-                    break
-                step //= 2
-            if idx is not None and idx.size:
-                new, g_new = state.copy(), g.copy()
-                np.put(new, idx, new_i)
-                np.put(g_new, idx, g_new_i)
-            if rel > tol:
-                tol_met = False
-            max_rel = max(max_rel, rel)
-            e_cells += p_cells * dt
-            e_wires += p_wires * dt
-            v_sum += v_dev * dt
-            state, g = new, g_new
-            pos += step
-            if rel < tol / 2 and step < units:
-                step *= 2
-        self._state, self._g = state, g
-        self.energy_cells_j += e_cells
-        self.energy_wires_j += e_wires
+        run = integrate_pulse(
+            self._backend.apply,
+            self.model,
+            self.rng,
+            self._state,
+            self._g,
+            self._stuck,
+            bias,
+            width,
+            max_halvings=self.max_halvings,
+            split_tolerance=tol,
+            sparse_advance=self._sparse_advance,
+        )
+        self._state, self._g = run.state, run.g
+        self.energy_cells_j += run.energy_cells_j
+        self.energy_wires_j += run.energy_wires_j
         return PulseReport(
             bias=bias,
             width_s=width,
             v_applied_v=v_nominal,
-            v_device_v=v_sum / width,
-            state_before=_read_only(state0),
-            state_after=_read_only(state),
-            energy_cells_j=e_cells,
-            energy_wires_j=e_wires,
-            n_substeps=n_sub,
-            n_advances=n_adv,
-            max_rel_change=max_rel,
-            tolerance_met=tol_met,
+            v_device_v=run.v_dt_sum / width,
+            state_before=read_only(state0),
+            state_after=read_only(run.state),
+            energy_cells_j=run.energy_cells_j,
+            energy_wires_j=run.energy_wires_j,
+            n_substeps=run.n_substeps,
+            n_advances=run.n_advances,
+            max_rel_change=run.max_rel_change,
+            tolerance_met=run.tolerance_met,
         )
 
     def cell_voltages_v(self, bias: Bias) -> np.ndarray:
@@ -641,7 +498,7 @@ class CrossbarArray:
         """
         if scheme not in SCHEMES:
             raise ArrayError(f"unknown write scheme {scheme!r}; expected one of {SCHEMES}")
-        _finite_positive("width_s", width_s, allow_zero=True)
+        finite_positive("width_s", width_s, allow_zero=True)
         bias = write_bias(scheme, self._shape, rows_sel, cols_sel, amplitude_v)
         return self.pulse(bias, width_s)
 
@@ -652,7 +509,7 @@ class CrossbarArray:
         Stuck cells do not relax. Raises ``ArrayError`` for a negative or
         non-finite duration.
         """
-        dur = _finite_positive("duration_s", duration_s, allow_zero=True)
+        dur = finite_positive("duration_s", duration_s, allow_zero=True)
         if dur == 0.0:
             return
         new = np.asarray(self.model.relax(self._state, dur), dtype=float)
