@@ -48,7 +48,7 @@ from cosim.devices.base import DeviceModel
 from cosim.netlist.bias import Bias, SCHEMES, write_bias
 from cosim.netlist.crossbar import CrossbarSpec
 
-__all__ = ["ArrayError", "CrossbarArray", "PulseReport", "ReadReport"]
+__all__ = ["CrossbarArray"]  # the reports and ArrayError are documented in cosim.array.reports
 
 
 class CrossbarArray:
