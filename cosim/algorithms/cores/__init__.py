@@ -10,16 +10,12 @@ from cosim.algorithms.cores.base import (
     Core,
     CoreError,
     CoreSpec,
-    ExactSynapses,
-    MappedSynapses,
     NeuronModel,
     PlasticityRule,
-    PulsedSynapses,
     Seen,
-    SynapseConfig,
-    build_synapses,
     one_hot,
 )
+from cosim.algorithms.cores.synapses import ExactSynapses, MappedSynapses, PulsedSynapses, SynapseConfig, build_synapses
 from cosim.algorithms.cores.izhikevich import PRESETS, Izhikevich
 from cosim.algorithms.cores.tempotron import TempotronNeuron, TempotronRule, kernel, kernel_traces, latency_code
 
