@@ -8,6 +8,7 @@ Messaris advance (:mod:`cosim.devices._messaris_fast`) both ask here.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 
@@ -15,8 +16,9 @@ import os
 KERNELS = ("numba", "numpy")
 
 
+@functools.cache  # a package search (75 us on a loaded machine), asked several times per pulse
 def numba_installed() -> bool:
-    """Whether numba can be imported (found on the path; not imported here)."""
+    """Whether numba can be imported (found on the path; not imported here; looked up once per process)."""
     return importlib.util.find_spec("numba") is not None
 
 
