@@ -14,8 +14,8 @@ preconditioned by the bit-line tridiagonals ``T_b`` (see
    with the line preconditioner alone, and with an additive two-level
    preconditioner ``T_b^{-1} + Z (Z^T S Z)^{-1} Z^T`` for block-constant coarse
    spaces ``Z`` (blocks of ``b`` bit lines by all rows, ``j``, or of ``b x b``
-   nodes, ``ij``), and the largest difference of its solution from the
-   line-CG one.
+   nodes, ``ij``), and with deflation by the same ``Z`` (DEF1), and the
+   largest difference of each solution from the line-CG one.
 
 This is a probe (NumPy path, no timing), recorded in docs/solver-speed.md.
 
@@ -80,22 +80,58 @@ def pcg(system: LineSystem, b: np.ndarray, precondition) -> tuple[np.ndarray, in
     return x, it
 
 
-def two_level(system: LineSystem, n: int, block_j: int, block_i: int):
-    """The additive two-level preconditioner for blocks of ``block_j`` bit lines x ``block_i`` rows."""
+def coarse_space(system: LineSystem, n: int, block_j: int, block_i: int):
+    """Block labels (cols, rows), ``S Z`` (m, cols, rows) and ``(Z^T S Z)^{-1}`` for blocks of
+    ``block_j`` bit lines x ``block_i`` rows."""
     labels = (np.arange(n)[:, None] // block_j) * (-(-n // block_i)) + np.arange(n)[None, :] // block_i
     m = int(labels.max()) + 1
-    flat = labels.ravel()
-    coarse = np.empty((m, m))
-    for k in range(m):
-        s_z = system._schur_mul((labels == k).astype(float)[None])[0]
-        coarse[k] = np.bincount(flat, weights=s_z.ravel(), minlength=m)
-    coarse_inv = np.linalg.inv(coarse)
+    s_z = np.stack([system._schur_mul((labels == k).astype(float)[None])[0] for k in range(m)])
+    coarse = np.stack([np.bincount(labels.ravel(), weights=s_z[k].ravel(), minlength=m) for k in range(m)])
+    return labels, s_z, np.linalg.inv(coarse)
+
+
+def two_level(system: LineSystem, labels, coarse_inv):
+    """The additive two-level preconditioner ``T_b^{-1} + Z (Z^T S Z)^{-1} Z^T``."""
+    m = coarse_inv.shape[0]
 
     def precondition(r):
-        y = coarse_inv @ np.bincount(flat, weights=r[0].ravel(), minlength=m)
+        y = coarse_inv @ np.bincount(labels.ravel(), weights=r[0].ravel(), minlength=m)
         return system._tb_solve(r) + y[labels][None]
 
-    return precondition, m
+    return precondition
+
+
+def deflated_pcg(system: LineSystem, b, labels, s_z, coarse_inv) -> tuple[np.ndarray, int]:
+    """Deflated CG (DEF1: the iteration on ``P S``, ``P = I - S Z (Z^T S Z)^{-1} Z^T``), line-preconditioned.
+
+    Costs, per iteration, one Schur product and ``m`` passes for ``S Z y``; returns ``(x, iterations)``.
+    """
+    m = coarse_inv.shape[0]
+
+    def zt(v):
+        return np.bincount(labels.ravel(), weights=v[0].ravel(), minlength=m)
+
+    def project(v):  # P v
+        return v - np.tensordot(coarse_inv @ zt(v), s_z, 1)[None]
+
+    q_b = (coarse_inv @ zt(b))[labels][None]  # Z E^-1 Z^T b
+    r = project(b)
+    x = np.zeros_like(b)
+    z = system._tb_solve(r)
+    p, rz, bnorm, it = z.copy(), np.vdot(r, z), np.linalg.norm(b), 0
+    while np.linalg.norm(r) / bnorm > RTOL and it < 500:
+        w = project(system._schur_mul(p))
+        alpha = rz / np.vdot(p, w)
+        x += alpha * p
+        r -= alpha * w
+        z = system._tb_solve(r)
+        rz_new = np.vdot(r, z)
+        p = z + rz_new / rz * p
+        rz = rz_new
+        it += 1
+    # x = Q b + P^T x~, P^T v = v - Z E^-1 (S Z)^T v
+    x_full = q_b + x - (coarse_inv @ np.tensordot(s_z, x[0], 2))[labels][None]
+    return x_full, it
 
 
 def main(argv=None) -> int:
@@ -112,10 +148,16 @@ def main(argv=None) -> int:
     print(f"line preconditioner: {it_line} iterations")
     for size in (int(s) for s in args.blocks.split(",")):
         for kind, bi in (("j", args.n), ("ij", size)):
-            precondition, m = two_level(system, args.n, size, bi)
-            x, it = pcg(system, b, precondition)
+            labels, s_z, coarse_inv = coarse_space(system, args.n, size, bi)
+            m = coarse_inv.shape[0]
+            x, it = pcg(system, b, two_level(system, labels, coarse_inv))
             err = np.abs(x - x_line).max() / np.abs(x_line).max()
-            print(f"two-level, {kind} blocks of {size} ({m} coarse unknowns): {it} iterations (difference {err:.1e})")
+            print(
+                f"additive two-level, {kind} blocks of {size} ({m} coarse unknowns): {it} iterations (difference {err:.1e})"
+            )
+            x, it = deflated_pcg(system, b, labels, s_z, coarse_inv)
+            err = np.abs(x - x_line).max() / np.abs(x_line).max()
+            print(f"deflated, {kind} blocks of {size} ({m} coarse unknowns): {it} iterations (difference {err:.1e})")
     return 0
 
 
