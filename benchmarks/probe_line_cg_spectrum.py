@@ -48,8 +48,9 @@ def case(n: int) -> tuple[LineSystem, np.ndarray]:
     return system, np.ascontiguousarray(b)
 
 
-def smallest_eigenvalues(system: LineSystem, n: int, k: int) -> np.ndarray:
+def smallest_eigenvalues(system: LineSystem, k: int) -> np.ndarray:
     """The ``k`` smallest ``lam`` of ``S v = lam T_b v`` (as the largest ``1 - lam`` of ``(T_b - S) v = mu T_b v``)."""
+    n = system.shape[0]
     size = n * n
 
     def op(f):
@@ -61,14 +62,16 @@ def smallest_eigenvalues(system: LineSystem, n: int, k: int) -> np.ndarray:
     return np.sort(1.0 - mu)
 
 
-def pcg(system: LineSystem, b: np.ndarray, precondition) -> tuple[np.ndarray, int]:
-    """Preconditioned CG on ``S x = b`` from ``precondition(b)``; returns ``(x, iterations)``."""
-    x = precondition(b)
-    r = b - system._schur_mul(x)
+def pcg(operator, b: np.ndarray, precondition, x0: np.ndarray, b_norm: float | None = None) -> tuple[np.ndarray, int]:
+    """Preconditioned CG on ``operator(x) = b`` from ``x0``, to the solver's stopping rule
+    ``||r|| <= RTOL b_norm`` (``b_norm``: ``||b||`` unless given); returns ``(x, iterations)``."""
+    x = x0.copy()
+    r = b - operator(x)
     z = precondition(r)
-    p, rz, bnorm, it = z.copy(), np.vdot(r, z), np.linalg.norm(b), 0
+    bnorm = np.linalg.norm(b) if b_norm is None else b_norm
+    p, rz, it = z.copy(), np.vdot(r, z), 0
     while np.linalg.norm(r) / bnorm > RTOL and it < 500:
-        q = system._schur_mul(p)
+        q = operator(p)
         alpha = rz / np.vdot(p, q)
         x += alpha * p
         r -= alpha * q
@@ -80,9 +83,10 @@ def pcg(system: LineSystem, b: np.ndarray, precondition) -> tuple[np.ndarray, in
     return x, it
 
 
-def coarse_space(system: LineSystem, n: int, block_j: int, block_i: int):
+def coarse_space(system: LineSystem, block_j: int, block_i: int):
     """Block labels (cols, rows), ``S Z`` (m, cols, rows) and ``(Z^T S Z)^{-1}`` for blocks of
     ``block_j`` bit lines x ``block_i`` rows."""
+    n = system.shape[0]
     labels = (np.arange(n)[:, None] // block_j) * (-(-n // block_i)) + np.arange(n)[None, :] // block_i
     m = int(labels.max()) + 1
     s_z = np.stack([system._schur_mul((labels == k).astype(float)[None])[0] for k in range(m)])
@@ -115,20 +119,10 @@ def deflated_pcg(system: LineSystem, b, labels, s_z, coarse_inv) -> tuple[np.nda
         return v - np.tensordot(coarse_inv @ zt(v), s_z, 1)[None]
 
     q_b = (coarse_inv @ zt(b))[labels][None]  # Z E^-1 Z^T b
-    r = project(b)
-    x = np.zeros_like(b)
-    z = system._tb_solve(r)
-    p, rz, bnorm, it = z.copy(), np.vdot(r, z), np.linalg.norm(b), 0
-    while np.linalg.norm(r) / bnorm > RTOL and it < 500:
-        w = project(system._schur_mul(p))
-        alpha = rz / np.vdot(p, w)
-        x += alpha * p
-        r -= alpha * w
-        z = system._tb_solve(r)
-        rz_new = np.vdot(r, z)
-        p = z + rz_new / rz * p
-        rz = rz_new
-        it += 1
+    # the residual P (b - S x~) is that of the full solution: measured against ||b||, as the line CG's
+    x, it = pcg(
+        lambda v: project(system._schur_mul(v)), project(b), system._tb_solve, np.zeros_like(b), np.linalg.norm(b)
+    )
     # x = Q b + P^T x~, P^T v = v - Z E^-1 (S Z)^T v
     x_full = q_b + x - (coarse_inv @ np.tensordot(s_z, x[0], 2))[labels][None]
     return x_full, it
@@ -142,15 +136,16 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     system, b = case(args.n)
     if args.eigs:
-        lam = smallest_eigenvalues(system, args.n, args.eigs)
+        lam = smallest_eigenvalues(system, args.eigs)
         print(f"n = {args.n}: smallest eigenvalues of T_b^-1 S:", " ".join(f"{v:.4f}" for v in lam))
-    x_line, it_line = pcg(system, b, system._tb_solve)
+    x_line, it_line = pcg(system._schur_mul, b, system._tb_solve, system._tb_solve(b))
     print(f"line preconditioner: {it_line} iterations")
     for size in (int(s) for s in args.blocks.split(",")):
         for kind, bi in (("j", args.n), ("ij", size)):
-            labels, s_z, coarse_inv = coarse_space(system, args.n, size, bi)
+            labels, s_z, coarse_inv = coarse_space(system, size, bi)
             m = coarse_inv.shape[0]
-            x, it = pcg(system, b, two_level(system, labels, coarse_inv))
+            precondition = two_level(system, labels, coarse_inv)
+            x, it = pcg(system._schur_mul, b, precondition, precondition(b))
             err = np.abs(x - x_line).max() / np.abs(x_line).max()
             print(
                 f"additive two-level, {kind} blocks of {size} ({m} coarse unknowns): {it} iterations (difference {err:.1e})"
